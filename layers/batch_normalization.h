@@ -1,0 +1,41 @@
+// BatchNormalization, inference form, over the last (channel) axis:
+//   y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta
+// i.e. a per-channel affine map y = a * x + b with a = gamma / sqrt(var + eps), b = beta - a * mean.
+// Training-mode batch statistics are not supported: catdog only runs BN inside frozen bases.
+#pragma once
+
+#include "engine/layer.h"
+
+namespace catdog {
+
+struct BatchNormalizationConfig {
+  float epsilon = 1e-3f;
+  bool center = true;  // has beta
+  bool scale = true;   // has gamma
+};
+
+class BatchNormalization : public Layer {
+ public:
+  BatchNormalization(std::string name, BatchNormalizationConfig config);
+  const char* class_name() const override { return "BatchNormalization"; }
+  Shape output_shape(const Shape& input) const override;
+  void build(const Shape& input) override;
+  std::vector<Param*> params() override;  // [gamma], [beta], moving_mean, moving_variance
+  nlohmann::json keras_config() const override;
+
+ protected:
+  void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
+  void backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                    ExecContext& ctx) override;
+#if CATDOG_WITH_CUDA
+  void forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
+  void backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                    ExecContext& ctx) override;
+#endif
+
+ private:
+  BatchNormalizationConfig config_;
+  Param gamma_, beta_, moving_mean_, moving_variance_;  // each (C)
+};
+
+}  // namespace catdog

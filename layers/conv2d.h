@@ -1,0 +1,54 @@
+// Conv2D: 2-D convolution over NHWC input with an HWIO kernel (as Keras stores it), optional bias
+// and a fused activation (linear or relu).
+//   x (N, H, W, C) * kernel (KH, KW, C, F) + bias (F) -> y (N, OH, OW, F)
+// Padding 'valid' (OH = floor((H - KH) / SH) + 1) or 'same' (OH = ceil(H / SH), zeros split as
+// TensorFlow does: the extra one at the bottom/right). CPU: im2col + GEMM (kernels/cpu/conv2d.h).
+// GPU: cuDNN (layers/conv2d.cu).
+#pragma once
+
+#include "engine/layer.h"
+
+namespace catdog {
+
+enum class Padding : uint8_t { valid, same };
+Padding parse_padding(const std::string& name, const std::string& layer);  // throws
+const char* padding_name(Padding padding);
+
+struct Conv2DConfig {
+  int filters = 0;
+  int kernel_h = 3, kernel_w = 3;
+  int stride_h = 1, stride_w = 1;
+  Padding padding = Padding::valid;
+  bool use_bias = true;
+  Activation activation = Activation::linear;
+  std::string kernel_initializer = "glorot_uniform";
+};
+
+class Conv2D : public Layer {
+ public:
+  Conv2D(std::string name, Conv2DConfig config);
+  const char* class_name() const override { return "Conv2D"; }
+  Shape output_shape(const Shape& input) const override;
+  void build(const Shape& input) override;
+  std::vector<Param*> params() override;
+  nlohmann::json keras_config() const override;
+  const Conv2DConfig& config() const { return config_; }
+
+ protected:
+  void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
+  void backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                    ExecContext& ctx) override;
+#if CATDOG_WITH_CUDA
+  void forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
+  void backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                    ExecContext& ctx) override;
+  void weights_changed() override;
+#endif
+
+ private:
+  Conv2DConfig config_;
+  Param kernel_;  // (KH, KW, C, F)
+  Param bias_;    // (F), absent when !use_bias
+};
+
+}  // namespace catdog

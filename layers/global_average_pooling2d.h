@@ -1,0 +1,27 @@
+// GlobalAveragePooling2D: (N, H, W, C) -> (N, C), y[n, c] = mean over (h, w) of x[n, h, w, c].
+// Backward spreads dy[n, c] / (H * W) over every position.
+#pragma once
+
+#include "engine/layer.h"
+
+namespace catdog {
+
+class GlobalAveragePooling2D : public Layer {
+ public:
+  explicit GlobalAveragePooling2D(std::string name) : Layer(std::move(name)) {}
+  const char* class_name() const override { return "GlobalAveragePooling2D"; }
+  Shape output_shape(const Shape& input) const override;
+  nlohmann::json keras_config() const override;
+
+ protected:
+  void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
+  void backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                    ExecContext& ctx) override;
+#if CATDOG_WITH_CUDA
+  void forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
+  void backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                    ExecContext& ctx) override;
+#endif
+};
+
+}  // namespace catdog

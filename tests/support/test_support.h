@@ -1,0 +1,45 @@
+// Helpers shared by the test suites: where the shared data is, skipping cleanly when it or a GPU
+// is absent, random tensors, and comparisons that print the largest difference.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/device.h"
+#include "engine/tensor.h"
+
+namespace catdog::test {
+
+// The shared folder (data/, weights/, reference/): $CATDOG_SHARED when set, else ../shared beside
+// the source tree. Empty when neither exists.
+std::string shared_dir();
+// shared_dir() + "/" + relative, or "" when the shared folder or that path is absent.
+std::string shared_path(const std::string& relative);
+// A fresh empty directory under the build tree for one test's files.
+std::string temp_dir(const std::string& name);
+
+// A float32 CPU tensor with elements uniform in [lo, hi), drawn from (seed, stream) (engine/random.h).
+Tensor random_tensor(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f);
+
+// max |a - b| / max(max |b|, tiny): the relative error the reference fixtures are judged by.
+double max_relative_error(const std::vector<float>& a, const std::vector<float>& b);
+double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b);
+
+}  // namespace catdog::test
+
+// Skip the current test, with the reason, when the shared file or folder is missing.
+#define CATDOG_REQUIRE_SHARED(var, relative)                                                    \
+  const std::string var = ::catdog::test::shared_path(relative);                               \
+  if (var.empty())                                                                             \
+  GTEST_SKIP() << "shared data '" << (relative)                                                \
+               << "' not found: put the shared folder at ../shared or set CATDOG_SHARED"
+
+// Skip the current test, with the reason, when no GPU can be used.
+#define CATDOG_REQUIRE_GPU()                                                                    \
+  do {                                                                                         \
+    std::string why_no_gpu;                                                                    \
+    if (!::catdog::cuda_available(&why_no_gpu)) GTEST_SKIP() << "no GPU: " << why_no_gpu;      \
+  } while (0)
