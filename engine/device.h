@@ -40,6 +40,9 @@ DeviceMemoryStats device_memory_stats();
 void reset_device_memory_peak();
 // Cap what the allocator may hold (e.g. 6 GiB to prove a run fits a GTX 1660 Ti). 0 = no cap.
 void set_device_memory_limit(size_t bytes);
+// Empty when this GPU can run the frozen part in `precision`, else why not ("bf16 needs compute
+// capability 8.0 or newer; this GPU (GeForce GTX 1660 Ti) is 7.5"). fp32 is always fine.
+std::string precision_unsupported_reason(const char* precision);
 // Wait for all queued GPU work.
 void device_synchronize();
 

@@ -33,5 +33,9 @@ DeviceMemoryStats device_memory_stats() { return {}; }
 void reset_device_memory_peak() {}
 void set_device_memory_limit(size_t) {}
 void device_synchronize() {}
+std::string precision_unsupported_reason(const char* precision) {
+  if (std::string(precision) == "fp32") return {};
+  return std::string(precision) + " runs only on a GPU, and this catdog was built without CUDA";
+}
 
 }  // namespace catdog

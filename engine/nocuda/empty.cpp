@@ -1,0 +1,1 @@
+// Keeps catdog_app a valid library while apps/ holds only main.cpp.
