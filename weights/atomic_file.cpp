@@ -1,0 +1,95 @@
+#include "weights/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "engine/error.h"
+
+namespace catdog {
+namespace {
+
+std::string directory_of(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string system_error() { return std::strerror(errno); }
+
+// fsync an existing file or directory by name.
+void fsync_path(const std::string& path, bool directory, const std::string& what_for) {
+  int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) fail("cannot open ", path, " to flush ", what_for, ": ", system_error());
+  int rc = ::fsync(fd);
+  int saved = errno;
+  ::close(fd);
+  // Some file systems (tmpfs in places, some network mounts) refuse fsync on a directory; the
+  // rename is still done, so only a file fsync failure is an error.
+  if (rc != 0 && !directory) {
+    errno = saved;
+    fail("cannot flush ", path, " to disk for ", what_for, ": ", system_error());
+  }
+}
+
+}  // namespace
+
+std::string temp_path_beside(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  std::string dir = directory_of(path);
+  size_t slash = path.find_last_of('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  CATDOG_CHECK(!name.empty(), "cannot write '", path, "': it names a directory, not a file");
+  return (dir == "/" ? "" : dir) + "/." + name + ".tmp-" + std::to_string(::getpid()) + "-" +
+         std::to_string(counter++);
+}
+
+void commit_temp_file(const std::string& temp_path, const std::string& path) {
+  try {
+    fsync_path(temp_path, false, path);
+    if (std::rename(temp_path.c_str(), path.c_str()) != 0)
+      fail("cannot replace ", path, ": ", system_error());
+  } catch (...) {
+    std::remove(temp_path.c_str());
+    throw;
+  }
+  fsync_path(directory_of(path), true, path);
+}
+
+void atomic_write_with(const std::string& path,
+                       const std::function<void(const std::string& temp_path)>& write) {
+  std::string temp = temp_path_beside(path);
+  try {
+    write(temp);
+  } catch (...) {
+    std::remove(temp.c_str());
+    throw;
+  }
+  commit_temp_file(temp, path);
+}
+
+void atomic_write_file(const std::string& path, const std::string& bytes) {
+  atomic_write_with(path, [&](const std::string& temp) {
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) fail("cannot write ", path, " (temporary file ", temp, "): ", system_error());
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        std::string why = n < 0 ? system_error() : "no progress";
+        ::close(fd);
+        fail("cannot write ", path, " after ", done, " of ", bytes.size(), " bytes: ", why);
+      }
+      done += static_cast<size_t>(n);
+    }
+    if (::close(fd) != 0) fail("cannot write ", path, ": ", system_error());
+  });
+}
+
+}  // namespace catdog

@@ -1,0 +1,108 @@
+// read_keras_h5: every layout of docs/FORMATS.md into one KerasH5.
+#include <string>
+
+#include "engine/error.h"
+#include "weights/hdf5_util.h"
+#include "weights/keras_h5.h"
+
+namespace catdog {
+namespace {
+
+// Where a weight named in weight_names may be, relative to its layer group, in the order tried:
+//   <name>                 legacy flat ("block1_conv1_W_1:0") and Keras 2 ("conv2d_1/kernel:0",
+//                          stored nested at conv2d_1/conv2d_1/kernel:0)
+//   <layer>/<name>         Keras 2 nesting when weight_names lacks the layer prefix
+//   <last part of name>    a prefixed name stored flat
+std::vector<std::string> weight_paths(const std::string& layer, const std::string& name) {
+  std::vector<std::string> paths = {name, layer + "/" + name};
+  size_t slash = name.find_last_of('/');
+  if (slash != std::string::npos) paths.push_back(name.substr(slash + 1));
+  return paths;
+}
+
+StoredWeight read_weight(hid_t group, const std::string& layer, const std::string& name,
+                         const std::string& context, bool allow_integer) {
+  std::vector<std::string> paths = weight_paths(layer, name);
+  h5::Handle dataset;
+  for (const std::string& path : paths) {
+    dataset = h5::try_open_dataset(group, path);
+    if (dataset.valid()) break;
+  }
+  if (!dataset.valid()) {
+    std::string tried;
+    for (const std::string& path : paths) tried += (tried.empty() ? "" : ", ") + path;
+    fail(context, ": weight '", name, "' not found (looked for the dataset ", tried, ")");
+  }
+  StoredWeight weight;
+  weight.name = name;
+  h5::read_float_dataset(dataset.get(), context + ": weight '" + name + "'", weight.shape,
+                         weight.values, allow_integer);
+  return weight;
+}
+
+std::vector<StoredWeight> read_weights_of_group(hid_t group, const std::string& layer,
+                                                const std::string& context, bool allow_integer) {
+  bool present = false;
+  std::vector<std::string> names =
+      h5::read_string_list_attribute(group, "weight_names", context, &present);
+  CATDOG_CHECK(present, context, ": no weight_names attribute (not a Keras weights group)");
+  std::vector<StoredWeight> weights;
+  for (const std::string& name : names)
+    weights.push_back(read_weight(group, layer, name, context, allow_integer));
+  return weights;
+}
+
+}  // namespace
+
+KerasH5 read_keras_h5(const std::string& path) {
+  h5::Session session;
+  h5::Handle file = h5::open_file_for_reading(path);
+  hid_t root = file.get();
+  KerasH5 out;
+  out.model_config = h5::read_string_attribute(root, "model_config", path);
+  out.training_config = h5::read_string_attribute(root, "training_config", path);
+  out.keras_version = h5::read_string_attribute(root, "keras_version", path);
+  out.backend = h5::read_string_attribute(root, "backend", path);
+  out.catdog_state = h5::read_string_attribute(root, "catdog_state", path);
+
+  // A full-model file keeps the weights in "model_weights"; a weights file at the root.
+  h5::Handle model_weights;
+  hid_t weights_root = root;
+  std::string where = path;
+  if (h5::is_group(root, "model_weights")) {
+    model_weights = h5::open_group(root, "model_weights", path);
+    weights_root = model_weights.get();
+    where = path + ": model_weights";
+    if (out.keras_version.empty())
+      out.keras_version = h5::read_string_attribute(weights_root, "keras_version", where);
+    if (out.backend.empty())
+      out.backend = h5::read_string_attribute(weights_root, "backend", where);
+  }
+
+  bool present = false;
+  std::vector<std::string> layer_names =
+      h5::read_string_list_attribute(weights_root, "layer_names", where, &present);
+  if (!present) {
+    std::string hint = h5::is_group(root, "layers") || h5::is_group(root, "_layer_checkpoint_dependencies")
+                           ? " (it looks like a Keras 3 .weights.h5 or TF checkpoint file: save the "
+                             "model in the legacy .h5 format)"
+                           : "";
+    fail(where, ": no layer_names attribute: not a Keras HDF5 weights or model file", hint);
+  }
+  for (const std::string& name : layer_names) {
+    std::string context = path + ": layer '" + name + "'";
+    CATDOG_CHECK(!name.empty() && h5::is_group(weights_root, name), path, ": layer_names lists '",
+                 name, "' but the file has no group of that name");
+    h5::Handle group = h5::open_group(weights_root, name, path);
+    out.layers.push_back({name, read_weights_of_group(group.get(), name, context, false)});
+  }
+
+  if (h5::is_group(root, "optimizer_weights")) {
+    h5::Handle group = h5::open_group(root, "optimizer_weights", path);
+    out.optimizer_weights =
+        read_weights_of_group(group.get(), "", path + ": optimizer_weights", true);
+  }
+  return out;
+}
+
+}  // namespace catdog
