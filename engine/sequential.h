@@ -68,6 +68,7 @@ class Sequential {
   std::vector<Tensor> inputs_, outputs_;
   size_t last_begin_ = 0, last_end_ = 0;
   Tensor grad_a_, grad_b_;
+  Tensor result_;
 };
 
 }  // namespace catdog

@@ -140,7 +140,7 @@ Tensor Tensor::slice_rows(int64_t begin, int64_t end) const {
 
 void Tensor::resize(const Shape& shape) {
   const size_t need = static_cast<size_t>(catdog::numel(shape)) * dtype_size(dtype_);
-  if (storage_ && storage_.use_count() == 1 && offset_ == 0 && storage_->bytes >= need) {
+  if (storage_ && offset_ == 0 && storage_->bytes >= need) {
     shape_ = shape;
     return;
   }

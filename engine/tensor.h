@@ -75,7 +75,8 @@ class Tensor {
   // Rows [begin, end) of the first dimension, over the same bytes.
   Tensor slice_rows(int64_t begin, int64_t end) const;
   // Change the shape, reusing the storage when it is large enough (so steady-state steps do not
-  // allocate); otherwise allocate anew. Contents are unspecified afterwards.
+  // allocate); otherwise allocate anew. Contents are unspecified afterwards. Other handles to the
+  // same storage see the new contents: this is how the executor's buffers are recycled.
   void resize(const Shape& shape);
   // Same shape, dtype and contents on `device` (a copy; returns *this when already there).
   Tensor to(Device device) const;
