@@ -141,12 +141,15 @@ Handle open_file_for_reading(const std::string& path) {
   return Handle(id, H5Fclose);
 }
 
-Handle create_file(const std::string& path) {
+Handle create_file(const std::string& path, const std::string& target) {
   Handle fapl = check(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate failed");
   // STRONG: H5Fclose closes every object still open, so the file is complete when it returns.
   H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
+  errno = 0;
   hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get());
-  if (id < 0) fail("cannot create ", path, ": ", std::strerror(errno));
+  if (id < 0)
+    fail("cannot write ", target, ": cannot create the temporary file ", path, ": ",
+         errno ? std::strerror(errno) : "HDF5 error");
   return Handle(id, H5Fclose);
 }
 

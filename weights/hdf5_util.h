@@ -51,8 +51,9 @@ class Handle {
 };
 
 Handle open_file_for_reading(const std::string& path);
-// Fails when the file exists (H5F_ACC_EXCL); closing it with strong semantics closes everything.
-Handle create_file(const std::string& path);
+// Create the temporary file `path` that will become `target` (named in errors). Fails when `path`
+// exists (H5F_ACC_EXCL). Closing it (strong semantics) closes every object still open in it.
+Handle create_file(const std::string& path, const std::string& target);
 
 // Does `object` (file or group) have a link `name` (may be a relative path "a/b:0")? Checks each
 // component in turn, because H5Lexists fails rather than answering "no" for "a/b" without "a".

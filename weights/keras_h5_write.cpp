@@ -19,7 +19,7 @@ void write_weights_group(hid_t group, const std::vector<StoredWeight>& weights,
 }
 
 void write_contents(const std::string& temp, const std::string& path, const KerasH5& contents) {
-  h5::Handle file = h5::create_file(temp);
+  h5::Handle file = h5::create_file(temp, path);
   hid_t root = file.get();
   auto write_if_set = [&](hid_t object, const char* name, const std::string& value) {
     if (!value.empty()) h5::write_string_attribute(object, name, value, path);
