@@ -9,19 +9,11 @@
 #include "engine/random.h"
 #include "tests/support/python_script.h"
 #include "tests/support/test_support.h"
+#include "tests/support/vgg16_reference.h"
 #include "weights/keras_h5.h"
 
 namespace catdog {
 namespace {
-
-// shared/reference/make_reference.py: VGG16 convolutions as (name, in channels, out channels).
-struct Conv { const char* name; int in, out; };
-const Conv kVgg16Convs[] = {
-    {"block1_conv1", 3, 64},    {"block1_conv2", 64, 64},   {"block2_conv1", 64, 128},
-    {"block2_conv2", 128, 128}, {"block3_conv1", 128, 256}, {"block3_conv2", 256, 256},
-    {"block3_conv3", 256, 256}, {"block4_conv1", 256, 512}, {"block4_conv2", 512, 512},
-    {"block4_conv3", 512, 512}, {"block5_conv1", 512, 512}, {"block5_conv2", 512, 512},
-    {"block5_conv3", 512, 512}};
 
 // The generator spec of shared/reference/README.md, written out again here on purpose (not
 // engine/random.h) so that a few values are checked by a second, independent implementation.
@@ -34,26 +26,12 @@ float spec_weight(uint64_t seed, uint64_t t, uint64_t i, double limit) {
   return static_cast<float>((2 * u - 1) * limit);
 }
 
-// Write the VGG16 file with make_reference.py (h5py), or return "" with the test skipped.
-std::string make_vgg16_file(const std::string& dir, uint64_t seed, bool vlen) {
-  std::string script = test::shared_path("reference/make_reference.py");
-  if (script.empty()) return "";
-  std::string out = dir + (vlen ? "/vgg16_vlen.h5" : "/vgg16_fixed.h5");
-  std::vector<std::string> args = {script, "vgg16-h5", std::to_string(seed), out};
-  if (vlen) args.push_back("--vlen");
-  test::PythonResult r = test::run_python(
-      "import sys, runpy\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n",
-      args);
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return out;
-}
-
 void expect_vgg16_contents(const KerasH5& file, uint64_t seed) {
   EXPECT_TRUE(file.model_config.empty());
   ASSERT_EQ(file.layers.size(), 18u);  // 13 convolutions + 5 pools, no input layer
   size_t layer = 0;
   for (size_t c = 0; c < 13; ++c, ++layer) {
-    const Conv& conv = kVgg16Convs[c];
+    const test::Vgg16Conv& conv = test::kVgg16Convs[c];
     const StoredLayer& stored = file.layers[layer];
     SCOPED_TRACE(conv.name);
     ASSERT_EQ(stored.name, conv.name);
@@ -91,16 +69,12 @@ void expect_vgg16_contents(const KerasH5& file, uint64_t seed) {
 }
 
 TEST(KerasRead, Vgg16LegacyLayoutWithFixedLengthStrings) {
-  CATDOG_REQUIRE_PYTHON("numpy", "h5py");
-  CATDOG_REQUIRE_SHARED(script, "reference/make_reference.py");
-  std::string path = make_vgg16_file(test::temp_dir("keras_read_vgg16_fixed"), 3, false);
+  CATDOG_MAKE_VGG16_H5(path, test::temp_dir("keras_read_vgg16_fixed"), 3, false);
   expect_vgg16_contents(read_keras_h5(path), 3);
 }
 
 TEST(KerasRead, Vgg16LegacyLayoutWithVariableLengthStrings) {
-  CATDOG_REQUIRE_PYTHON("numpy", "h5py");
-  CATDOG_REQUIRE_SHARED(script, "reference/make_reference.py");
-  std::string path = make_vgg16_file(test::temp_dir("keras_read_vgg16_vlen"), 3, true);
+  CATDOG_MAKE_VGG16_H5(path, test::temp_dir("keras_read_vgg16_vlen"), 3, true);
   expect_vgg16_contents(read_keras_h5(path), 3);
 }
 
