@@ -188,6 +188,7 @@ TEST(Npy, BadFilesGiveClearErrors) {
     expect_error_mentioning(dir + "/" + c.name, c.fragment);
   }
   expect_error_mentioning(dir + "/does_not_exist.npy", "cannot open");
+  expect_error_mentioning(dir, "not a regular file");
 }
 
 TEST(Npy, WriteRefusesOtherTypesAndBadPaths) {

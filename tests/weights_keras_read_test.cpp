@@ -276,6 +276,7 @@ TEST(KerasRead, NonHdf5AndTruncatedFilesGiveClearErrors) {
   expect_read_error(dir + "/empty.h5", {"empty"});
   expect_read_error(dir + "/text.h5", {"not an HDF5 file"});
   expect_read_error(dir + "/missing.h5", {"cannot open"});
+  expect_read_error(dir, {"not a regular file"});
   std::ifstream in(tiny, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), {});
   ASSERT_GT(bytes.size(), 100000u);

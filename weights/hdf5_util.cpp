@@ -1,5 +1,7 @@
 #include "weights/hdf5_util.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -128,6 +130,9 @@ herr_t Handle::close() {
 }
 
 Handle open_file_for_reading(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode))
+    fail(path, ": not a regular file (a directory?)");
   std::FILE* probe = std::fopen(path.c_str(), "rb");
   if (!probe) fail("cannot open ", path, ": ", std::strerror(errno));
   char first = 0;

@@ -1,5 +1,7 @@
 #include "weights/npy.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -229,6 +231,9 @@ Tensor decode_npy(const std::string& bytes, const std::string& name) {
 }
 
 Tensor read_npy(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode))
+    fail(path, ": not a regular file (a directory?)");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   CATDOG_CHECK(in, "cannot open ", path, ": ", std::strerror(errno));
   std::streamoff end = in.tellg();
