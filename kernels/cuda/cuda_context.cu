@@ -1,0 +1,60 @@
+#include "kernels/cuda/cuda_context.h"
+
+#include "engine/device.h"
+#include "engine/error.h"
+#include "kernels/cuda/checks.h"
+
+namespace catdog {
+
+CudaContext::CudaContext(int which) : device(which) {
+  cudaCheck(cudaSetDevice(device), "selecting GPU ", device);
+  cudaDeviceProp prop{};
+  cudaCheck(cudaGetDeviceProperties(&prop, device), "reading the properties of GPU ", device);
+  sm_major = prop.major;
+  sm_minor = prop.minor;
+  device_name = prop.name;
+  cudaCheck(cudaStreamCreateWithFlags(&compute, cudaStreamNonBlocking), "creating the compute stream");
+  cudaCheck(cudaStreamCreateWithFlags(&copy, cudaStreamNonBlocking), "creating the copy stream");
+  cudaCheck(cudaEventCreateWithFlags(&copy_done, cudaEventDisableTiming), "creating an event");
+  cudaCheck(cudaEventCreateWithFlags(&compute_done, cudaEventDisableTiming), "creating an event");
+  cublasCheck(cublasCreate(&cublas), "creating the cuBLAS handle");
+  cublasCheck(cublasSetStream(cublas, compute), "binding cuBLAS to the compute stream");
+  // fp32 by default: a layer asking for TF32 sets the math mode around its own calls.
+  cublasCheck(cublasSetMathMode(cublas, CUBLAS_DEFAULT_MATH), "setting the cuBLAS math mode");
+  cudnnCheck(cudnnCreate(&cudnn), "creating the cuDNN handle (is libcudnn.so.9 on LD_LIBRARY_PATH?)");
+  cudnnCheck(cudnnSetStream(cudnn, compute), "binding cuDNN to the compute stream");
+  cudaCheck(cudaMalloc(&device_scalars, 4 * sizeof(double)), "allocating reduction scratch");
+  cudaCheck(cudaMallocHost(&host_scalars, 4 * sizeof(double)), "allocating pinned scratch");
+}
+
+CudaContext::~CudaContext() {
+  // Destructors must not throw: errors here (a dead context at exit) are ignored.
+  if (compute) cudaStreamSynchronize(compute);
+  if (workspace_) device_free(workspace_);
+  if (device_scalars) cudaFree(device_scalars);
+  if (host_scalars) cudaFreeHost(host_scalars);
+  if (cudnn) cudnnDestroy(cudnn);
+  if (cublas) cublasDestroy(cublas);
+  if (copy_done) cudaEventDestroy(copy_done);
+  if (compute_done) cudaEventDestroy(compute_done);
+  if (copy) cudaStreamDestroy(copy);
+  if (compute) cudaStreamDestroy(compute);
+}
+
+void* CudaContext::workspace(size_t bytes) {
+  if (bytes <= workspace_bytes_) return workspace_;
+  // The old block may still be read by queued work; device_free returns it to the cache, and the
+  // caching allocator only hands it out again to work queued later on the same compute stream.
+  if (workspace_) device_free(workspace_);
+  workspace_ = nullptr;
+  workspace_bytes_ = 0;
+  try {
+    workspace_ = device_malloc(bytes);
+  } catch (const Error&) {
+    return nullptr;
+  }
+  workspace_bytes_ = bytes;
+  return workspace_;
+}
+
+}  // namespace catdog
