@@ -1,0 +1,118 @@
+#include "data/dataset.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "engine/error.h"
+#include "engine/random.h"
+
+namespace catdog {
+namespace fs = std::filesystem;
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool hidden(const fs::path& p) { return !p.filename().empty() && p.filename().string()[0] == '.'; }
+
+// Image files under `dir`, recursively (Keras follows sub-folders too), sorted.
+std::vector<std::string> images_under(const fs::path& dir) {
+  std::vector<std::string> found;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink);
+       it != fs::recursive_directory_iterator(); ++it) {
+    if (hidden(it->path())) {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && has_image_extension(it->path().string())) {
+      found.push_back(it->path().string());
+    }
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+Dataset scan_class_folders(const fs::path& root, const std::vector<fs::path>& folders) {
+  Dataset d;
+  d.root = root.string();
+  for (const fs::path& folder : folders) {
+    const int label = static_cast<int>(d.class_names.size());
+    d.class_names.push_back(folder.filename().string());
+    for (std::string& path : images_under(folder)) d.images.push_back({std::move(path), label});
+  }
+  return d;
+}
+
+// Kaggle's train/ folder: cat.0.jpg ... dog.12499.jpg side by side. Other files are ignored.
+Dataset scan_kaggle_flat(const fs::path& root) {
+  Dataset d;
+  d.root = root.string();
+  d.class_names = {"cats", "dogs"};
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    if (entry.is_regular_file() && has_image_extension(entry.path().string())) {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (int label = 0; label < 2; ++label) {
+    const std::string prefix = label == 0 ? "cat." : "dog.";
+    for (const std::string& f : files) {
+      if (lower(fs::path(f).filename().string()).rfind(prefix, 0) == 0) d.images.push_back({f, label});
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+bool has_image_extension(const std::string& path) {
+  static const char* const kExtensions[] = {".jpg", ".jpeg", ".png", ".webp", ".bmp",
+                                            ".ppm", ".tif",  ".tiff"};
+  const std::string ext = lower(fs::path(path).extension().string());
+  return std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions);
+}
+
+std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, uint64_t stream) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  for (int64_t i = n - 1; i > 0; --i) {
+    const int64_t j = static_cast<int64_t>(splitmix64(seed, stream, static_cast<uint64_t>(i)) %
+                                           static_cast<uint64_t>(i + 1));
+    std::swap(order[i], order[j]);
+  }
+  return order;
+}
+
+Dataset scan_dataset(const std::string& dir) {
+  const fs::path root(dir);
+  std::error_code ec;
+  CATDOG_CHECK(fs::is_directory(root, ec), "dataset folder '", dir, "' does not exist or is not a folder");
+  std::vector<fs::path> folders;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    if (entry.is_directory() && !hidden(entry.path())) folders.push_back(entry.path());
+  }
+  std::sort(folders.begin(), folders.end());
+  const Dataset d = folders.empty() ? scan_kaggle_flat(root) : scan_class_folders(root, folders);
+
+  std::vector<std::string> names = d.class_names;
+  std::sort(names.begin(), names.end());
+  if (names == std::vector<std::string>{"test", "train"}) {
+    fail("dataset folder '", dir, "' holds train/ and test/, not class folders: give '", dir,
+         "/train' or '", dir, "/test'");
+  }
+  CATDOG_CHECK(!d.images.empty(), "dataset folder '", dir, "' holds no images (looked for class ",
+               "folders, or cat.N.jpg / dog.N.jpg files; extensions jpg jpeg png webp bmp ppm tif tiff)");
+  std::vector<int64_t> per_class(d.class_names.size(), 0);
+  for (const LabeledImage& image : d.images) ++per_class[image.label];
+  const int64_t classes_with_images =
+      std::count_if(per_class.begin(), per_class.end(), [](int64_t n) { return n > 0; });
+  CATDOG_CHECK(classes_with_images >= 2, "dataset folder '", dir, "' has images of only one ",
+               "class: a classifier needs at least two (class folders, or cat.* and dog.* files)");
+  return d;
+}
+
+}  // namespace catdog

@@ -1,0 +1,50 @@
+// Datasets on disk: finding the labelled images, and splitting a folder into train/ and test/.
+//
+// Two layouts are read:
+//   class folders   DIR/<class>/**/<image>   sorted folder names give labels 0, 1, ... as in
+//                   Keras' flow_from_directory (cats=0, dogs=1)
+//   Kaggle flat     DIR/cat.N.jpg, DIR/dog.N.jpg   classes "cats" (0) and "dogs" (1)
+// Image files are chosen by extension (jpg jpeg png webp bmp ppm tif tiff, any case), as Keras
+// does; the decoder then goes by the bytes, so a mislabelled file is still read or reported.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace catdog {
+
+struct LabeledImage {
+  std::string path;
+  int label = 0;
+};
+
+struct Dataset {
+  std::string root;
+  std::vector<std::string> class_names;  // label -> name
+  std::vector<LabeledImage> images;      // by label, then by path (byte order)
+};
+
+// Throws catdog::Error when `dir` is missing, holds no images, or only one class.
+Dataset scan_dataset(const std::string& dir);
+
+// Whether a file name has one of the image extensions above.
+bool has_image_extension(const std::string& path);
+
+// A seeded random permutation of 0..n-1 (Fisher-Yates on splitmix64(seed, stream, i)): the same
+// (n, seed, stream) gives the same order on every machine.
+std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, uint64_t stream);
+
+struct PrepareReport {
+  int64_t train = 0, test = 0;
+  bool hard_linked = true;  // false when any file had to be copied (e.g. across file systems)
+};
+
+// Build to/train/<class>/ and to/test/<class>/ from the images in `from` (either layout; the
+// Kaggle layout gives cats/ and dogs/). Each class is split on its own: round(n * test_fraction)
+// of its images, drawn with `seed`, go to test/. Files are hard-linked where possible, else
+// copied. Refuses to write into a to/train or to/test that already holds files.
+PrepareReport prepare_dataset(const std::string& from, const std::string& to,
+                              double test_fraction, uint64_t seed);
+
+}  // namespace catdog

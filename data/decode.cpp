@@ -1,0 +1,132 @@
+// Format sniffing, file reading and the dispatch to the per-format decoders (data/decoders.h).
+#include "data/decode.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "data/decoders.h"
+
+namespace catdog {
+namespace {
+
+bool starts_with(const uint8_t* bytes, size_t size, const char* magic, size_t offset = 0) {
+  const size_t n = std::strlen(magic);
+  return size >= offset + n && std::memcmp(bytes + offset, magic, n) == 0;
+}
+
+// 3'600'000'000 -> "3.6 GP", 100'000'000 -> "100 MP": one decimal, dropped when it is zero.
+std::string human_pixels(int64_t pixels) {
+  const bool giga = pixels >= 1'000'000'000;
+  const double value = static_cast<double>(pixels) / (giga ? 1e9 : 1e6);
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", value);
+  std::string s = text;
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
+  return s + (giga ? " GP" : " MP");
+}
+
+// A short, printable view of the first bytes, for "unknown format" messages.
+std::string first_bytes(const uint8_t* bytes, size_t size) {
+  std::string shown;
+  for (size_t i = 0; i < size && i < 8; ++i) {
+    char hex[4];
+    std::snprintf(hex, sizeof hex, "%02x", bytes[i]);
+    shown += (i ? " " : "") + std::string(hex);
+  }
+  return shown;
+}
+
+}  // namespace
+
+ImageFormat sniff_image_format(const uint8_t* bytes, size_t size) {
+  if (size >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
+    return ImageFormat::jpeg;
+  }
+  if (starts_with(bytes, size, "\x89PNG\r\n\x1a\n")) return ImageFormat::png;
+  if (starts_with(bytes, size, "RIFF") && starts_with(bytes, size, "WEBP", 8)) {
+    return ImageFormat::webp;
+  }
+  if (starts_with(bytes, size, "GIF87a") || starts_with(bytes, size, "GIF89a")) {
+    return ImageFormat::gif;
+  }
+  if (starts_with(bytes, size, "BM")) return ImageFormat::bmp;
+  if (starts_with(bytes, size, "II*") || starts_with(bytes, size, "MM")) {
+    if (size >= 4 && (bytes[2] == 42 || bytes[3] == 42)) return ImageFormat::tiff;
+  }
+  return ImageFormat::unknown;
+}
+
+const char* image_format_name(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::jpeg: return "JPEG";
+    case ImageFormat::png: return "PNG";
+    case ImageFormat::webp: return "WebP";
+    case ImageFormat::gif: return "GIF";
+    case ImageFormat::bmp: return "BMP";
+    case ImageFormat::tiff: return "TIFF";
+    case ImageFormat::unknown: break;
+  }
+  return "unknown";
+}
+
+namespace detail {
+
+void check_pixel_limit(int64_t width, int64_t height, const std::string& name,
+                       const DecodeOptions& opts) {
+  if (width <= 0 || height <= 0) {
+    throw DecodeError(name, cat("bad image size ", width, "x", height, " in the header"));
+  }
+  const int64_t pixels = width * height;
+  if (pixels > opts.max_pixels) {
+    throw DecodeError(name, cat("image is ", width, "x", height, " = ", human_pixels(pixels),
+                                ", over the ", human_pixels(opts.max_pixels), " limit"));
+  }
+}
+
+}  // namespace detail
+
+void decode_image_memory_into(const uint8_t* bytes, size_t size, const std::string& name,
+                              const DecodeOptions& opts, Image& out) {
+  if (size == 0) throw DecodeError(name, "empty file");
+  const ImageFormat format = sniff_image_format(bytes, size);
+  switch (format) {
+    case ImageFormat::jpeg: return detail::decode_jpeg(bytes, size, name, opts, out);
+    case ImageFormat::png: return detail::decode_png(bytes, size, name, opts, out);
+    case ImageFormat::webp: return detail::decode_webp(bytes, size, name, opts, out);
+    case ImageFormat::unknown:
+      throw DecodeError(name, "unsupported format: not JPEG, PNG or WebP (first bytes " +
+                                  first_bytes(bytes, size) + ")");
+    default:
+      throw DecodeError(name, std::string("unsupported format: ") + image_format_name(format));
+  }
+}
+
+Image decode_image_memory(const uint8_t* bytes, size_t size, const std::string& name,
+                          const DecodeOptions& opts) {
+  Image image;
+  decode_image_memory_into(bytes, size, name, opts, image);
+  return image;
+}
+
+void read_file_bytes(const std::string& path, std::vector<uint8_t>& bytes) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) throw DecodeError(path, std::string("cannot open: ") + std::strerror(errno));
+  if (std::fseek(file.get(), 0, SEEK_END) != 0) throw DecodeError(path, "cannot seek");
+  const long length = std::ftell(file.get());
+  if (length < 0) throw DecodeError(path, "cannot tell the file size (not a regular file?)");
+  std::rewind(file.get());
+  bytes.resize(static_cast<size_t>(length));
+  if (length > 0 && std::fread(bytes.data(), 1, bytes.size(), file.get()) != bytes.size()) {
+    throw DecodeError(path, "read error");
+  }
+}
+
+Image decode_image_file(const std::string& path, const DecodeOptions& opts) {
+  std::vector<uint8_t> bytes;
+  read_file_bytes(path, bytes);
+  return decode_image_memory(bytes.data(), bytes.size(), path, opts);
+}
+
+}  // namespace catdog

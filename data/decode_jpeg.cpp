@@ -1,0 +1,125 @@
+// JPEG decoding with libjpeg-turbo's TurboJPEG API.
+//
+// Flags are left at 0 on purpose: that is libjpeg's default decode (accurate integer IDCT, fancy
+// upsampling), the pixels PIL gives Keras. CMYK/YCCK photos come out of libjpeg as CMYK and are
+// turned into RGB here with PIL's formula, so they too match what Keras would have seen.
+#include <turbojpeg.h>
+
+#include <cstring>
+
+#include "data/decoders.h"
+
+namespace catdog::detail {
+namespace {
+
+// One TurboJPEG decompressor per thread, made on first use and freed when the thread ends: the
+// handle is not thread-safe, and making one per image would cost an allocation each time.
+tjhandle thread_decompressor() {
+  struct Handle {
+    tjhandle handle = tjInitDecompress();
+    ~Handle() {
+      if (handle) tjDestroy(handle);
+    }
+  };
+  thread_local Handle h;
+  if (!h.handle) fail("TurboJPEG: tjInitDecompress failed: ", tjGetErrorStr2(nullptr));
+  return h.handle;
+}
+
+// Whether the markers before the scan include an Adobe APP14 segment. Photoshop's CMYK JPEGs
+// carry one and store the inks inverted (255 = no ink); libjpeg hands them over as stored.
+bool has_adobe_marker(const uint8_t* bytes, size_t size) {
+  size_t i = 2;  // after SOI
+  while (i + 4 <= size) {
+    if (bytes[i] != 0xFF) return false;
+    const uint8_t marker = bytes[i + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++i;
+      continue;
+    }
+    if (marker == 0xDA || marker == 0xD9) return false;  // start of scan / end of image
+    const size_t length = (static_cast<size_t>(bytes[i + 2]) << 8) | bytes[i + 3];
+    if (marker == 0xEE && length >= 7 && i + 9 <= size && std::memcmp(bytes + i + 4, "Adobe", 5) == 0) {
+      return true;
+    }
+    i += 2 + length;
+  }
+  return false;
+}
+
+// PIL's CMYK -> RGB (Convert.c cmyk2rgb): R = (255 - K) - round(C * (255 - K) / 255), the same
+// for G from M and B from Y. `inverted` undoes Adobe's storage first.
+void cmyk_to_rgb(const uint8_t* cmyk, int64_t pixels, bool inverted, uint8_t* rgb) {
+  auto muldiv255 = [](int a, int b) {
+    const int t = a * b + 128;
+    return ((t >> 8) + t) >> 8;
+  };
+  for (int64_t p = 0; p < pixels; ++p) {
+    const uint8_t* s = cmyk + 4 * p;
+    const int k = inverted ? 255 - s[3] : s[3];
+    const int nk = 255 - k;
+    for (int c = 0; c < 3; ++c) {
+      const int ink = inverted ? 255 - s[c] : s[c];
+      rgb[3 * p + c] = static_cast<uint8_t>(nk - muldiv255(ink, nk));
+    }
+  }
+}
+
+// The largest reduction TurboJPEG offers that keeps the image at least target size.
+tjscalingfactor pick_scaling(int width, int height, const DecodeOptions& opts) {
+  tjscalingfactor best{1, 1};
+  if (!opts.dct_scaling || opts.target_width <= 0 || opts.target_height <= 0) return best;
+  int count = 0;
+  const tjscalingfactor* factors = tjGetScalingFactors(&count);
+  for (int i = 0; factors && i < count; ++i) {
+    const tjscalingfactor f = factors[i];
+    if (f.num > f.denom) continue;  // never enlarge
+    const int w = TJSCALED(width, f), h = TJSCALED(height, f);
+    if (w >= opts.target_width && h >= opts.target_height && w < TJSCALED(width, best)) best = f;
+  }
+  return best;
+}
+
+}  // namespace
+
+void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name,
+                 const DecodeOptions& opts, Image& out) {
+  tjhandle tj = thread_decompressor();
+  int width = 0, height = 0, subsampling = 0, colorspace = 0;
+  // Only the header is read here: the size check below happens before any pixel memory exists.
+  if (tjDecompressHeader3(tj, bytes, static_cast<unsigned long>(size), &width, &height,
+                          &subsampling, &colorspace) != 0) {
+    throw DecodeError(name, std::string("not a readable JPEG: ") + tjGetErrorStr2(tj));
+  }
+  check_pixel_limit(width, height, name, opts);
+
+  const tjscalingfactor scale = pick_scaling(width, height, opts);
+  const int out_w = TJSCALED(width, scale), out_h = TJSCALED(height, scale);
+  const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
+  const int64_t pixels = static_cast<int64_t>(out_w) * out_h;
+  std::vector<uint8_t> cmyk_pixels;
+  if (cmyk) cmyk_pixels.resize(static_cast<size_t>(pixels) * 4);
+  out.width = out_w;
+  out.height = out_h;
+  out.rgb.resize(static_cast<size_t>(pixels) * 3);
+
+  // TJFLAG_LIMITSCANS: refuse progressive files with absurd scan counts (a known way to make a
+  // small file take minutes to decode).
+  const int flags = TJFLAG_LIMITSCANS;
+  uint8_t* target = cmyk ? cmyk_pixels.data() : out.rgb.data();
+  if (tjDecompress2(tj, bytes, static_cast<unsigned long>(size), target, out_w, 0, out_h,
+                    cmyk ? TJPF_CMYK : TJPF_RGB, flags) != 0) {
+    const std::string why = tjGetErrorStr2(tj);
+    // A warning still leaves pixels. Most warnings (extraneous bytes, a bad Huffman code) are
+    // accepted as PIL accepts them; running out of data is not: PIL refuses a truncated file,
+    // and the missing rows would be grey.
+    const bool warning_only = tjGetErrorCode(tj) == TJERR_WARNING;
+    if (why.find("Premature end") != std::string::npos) {
+      throw DecodeError(name, "truncated (" + why + ")");
+    }
+    if (!warning_only) throw DecodeError(name, "JPEG decode failed: " + why);
+  }
+  if (cmyk) cmyk_to_rgb(cmyk_pixels.data(), pixels, has_adobe_marker(bytes, size), out.rgb.data());
+}
+
+}  // namespace catdog::detail

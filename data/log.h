@@ -1,0 +1,17 @@
+// Warnings from the data pipeline (a file that could not be decoded, a skipped image): they go to
+// stderr unless the program redirects them, e.g. into a run's train.log.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace catdog {
+
+// Send every later warning to `sink` (called from worker threads, one call at a time). nullptr
+// restores the default: "warning: <message>" on stderr.
+void set_warning_sink(std::function<void(const std::string&)> sink);
+
+// Report one warning through the current sink. Thread-safe.
+void warn(const std::string& message);
+
+}  // namespace catdog
