@@ -16,8 +16,10 @@ bool starts_with(const uint8_t* bytes, size_t size, const char* magic, size_t of
   return size >= offset + n && std::memcmp(bytes + offset, magic, n) == 0;
 }
 
-// 3'600'000'000 -> "3.6 GP", 100'000'000 -> "100 MP": one decimal, dropped when it is zero.
+// 3'600'000'000 -> "3.6 GP", 100'000'000 -> "100 MP": one decimal, dropped when it is zero;
+// under a megapixel, "256 pixels".
 std::string human_pixels(int64_t pixels) {
+  if (pixels < 1'000'000) return cat(pixels, " pixels");
   const bool giga = pixels >= 1'000'000'000;
   const double value = static_cast<double>(pixels) / (giga ? 1e9 : 1e6);
   char text[32];

@@ -14,17 +14,22 @@ namespace {
 
 // One TurboJPEG decompressor per thread, made on first use and freed when the thread ends: the
 // handle is not thread-safe, and making one per image would cost an allocation each time.
-tjhandle thread_decompressor() {
-  struct Handle {
-    tjhandle handle = tjInitDecompress();
-    ~Handle() {
-      if (handle) tjDestroy(handle);
-    }
-  };
-  thread_local Handle h;
-  if (!h.handle) fail("TurboJPEG: tjInitDecompress failed: ", tjGetErrorStr2(nullptr));
-  return h.handle;
-}
+// After an error the handle is made anew: TurboJPEG 2.1 leaves libjpeg mid-read when a header is
+// bad, and the next image would then fail with a nonsense error.
+struct ThreadDecompressor {
+  tjhandle handle = nullptr;
+  ~ThreadDecompressor() { reset(); }
+  void reset() {
+    if (handle) tjDestroy(handle);
+    handle = nullptr;
+  }
+  tjhandle get() {
+    if (!handle) handle = tjInitDecompress();
+    if (!handle) fail("TurboJPEG: tjInitDecompress failed: ", tjGetErrorStr2(nullptr));
+    return handle;
+  }
+};
+thread_local ThreadDecompressor thread_decompressor;
 
 // Whether the markers before the scan include an Adobe APP14 segment. Photoshop's CMYK JPEGs
 // carry one and store the inks inverted (255 = no ink); libjpeg hands them over as stored.
@@ -80,11 +85,8 @@ tjscalingfactor pick_scaling(int width, int height, const DecodeOptions& opts) {
   return best;
 }
 
-}  // namespace
-
-void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name,
-                 const DecodeOptions& opts, Image& out) {
-  tjhandle tj = thread_decompressor();
+void decode_jpeg_with(tjhandle tj, const uint8_t* bytes, size_t size, const std::string& name,
+                      const DecodeOptions& opts, Image& out) {
   int width = 0, height = 0, subsampling = 0, colorspace = 0;
   // Only the header is read here: the size check below happens before any pixel memory exists.
   if (tjDecompressHeader3(tj, bytes, static_cast<unsigned long>(size), &width, &height,
@@ -120,6 +122,18 @@ void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name,
     if (!warning_only) throw DecodeError(name, "JPEG decode failed: " + why);
   }
   if (cmyk) cmyk_to_rgb(cmyk_pixels.data(), pixels, has_adobe_marker(bytes, size), out.rgb.data());
+}
+
+}  // namespace
+
+void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name,
+                 const DecodeOptions& opts, Image& out) {
+  try {
+    decode_jpeg_with(thread_decompressor.get(), bytes, size, name, opts, out);
+  } catch (...) {
+    thread_decompressor.reset();
+    throw;
+  }
 }
 
 }  // namespace catdog::detail
