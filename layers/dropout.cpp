@@ -1,0 +1,44 @@
+#include "layers/dropout.h"
+
+#include "engine/error.h"
+#include "kernels/cpu/dropout.h"
+#include "layers/layer_support.h"
+
+namespace catdog {
+
+using namespace layer_support;
+
+Dropout::Dropout(std::string name, float rate) : Layer(std::move(name)), rate_(rate) {
+  CATDOG_CHECK(rate_ >= 0.0f && rate_ < 1.0f, "Dropout layer ", name_,
+               ": rate must be in [0, 1), got ", rate_);
+}
+
+nlohmann::json Dropout::keras_config() const {
+  return keras_layer_json("Dropout", *this,
+                          {{"rate", rate_}, {"noise_shape", nullptr}, {"seed", nullptr}});
+}
+
+// Inference, or a rate of 0: the identity (a copy, since y is its own buffer).
+void Dropout::forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
+  ensure_cpu(y, x.shape());
+  if (!ctx.training || rate_ == 0.0f) {
+    y.copy_from(x);
+    return;
+  }
+  cpu::dropout_apply(x.f32(), y.f32(), x.numel(), rate_, ctx.seed, stream_id_, ctx.step);
+}
+
+void Dropout::backward_cpu(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
+                           ExecContext& ctx) {
+  CATDOG_CHECK(dy.shape() == x.shape(), "Dropout layer ", name_, ": gradient of shape ",
+               to_string(dy.shape()), " for an input of shape ", to_string(x.shape()));
+  if (!dx) return;
+  ensure_cpu(*dx, x.shape());
+  if (!ctx.training || rate_ == 0.0f) {
+    dx->copy_from(dy);
+    return;
+  }
+  cpu::dropout_apply(dy.f32(), dx->f32(), dy.numel(), rate_, ctx.seed, stream_id_, ctx.step);
+}
+
+}  // namespace catdog
