@@ -42,10 +42,11 @@ Image synthetic_image(int label, int64_t index, const SynthOptions& o, int* qual
   const int motif = o.learnable ? label : (u() < 0.5 ? 0 : 1);
   if (o.learnable) draw++;
 
-  // Background: a colour with a left-to-right gradient.
+  // Background: a greyish colour (grey level plus a small tint) with a left-to-right gradient.
   double bg[3], slope[3];
+  const double grey = 60 + 140 * u();
   for (int c = 0; c < 3; ++c) {
-    bg[c] = 60 + 140 * u();
+    bg[c] = grey + (u() - 0.5) * 50;
     slope[c] = (u() - 0.5) * 80;
   }
   // Object colour: warm for motif 0 (red high, blue low), cool for motif 1; the ranges overlap
@@ -57,7 +58,7 @@ Image synthetic_image(int label, int64_t index, const SynthOptions& o, int* qual
   const int blobs = in_range(2, 4);
   const double side = std::min(image.width, image.height);
   std::vector<Blob> shapes(blobs);
-  for (Blob& b : shapes) b = {u() * image.width, u() * image.height, side * (0.12 + 0.12 * u())};
+  for (Blob& b : shapes) b = {u() * image.width, u() * image.height, side * (0.15 + 0.15 * u())};
   const double period = side * (0.04 + 0.04 * u());  // stripe period in pixels
   const double noise = 10 + 20 * u();
 
