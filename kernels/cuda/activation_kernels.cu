@@ -66,6 +66,13 @@ __global__ void activation_backward_kernel(const float* x, const float* y, const
   }
 }
 
+__global__ void multiply_kernel(const float* a, const float* b, float* out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    out[i] = a[i] * b[i];
+  }
+}
+
 // Pass 1: partial[chunk, c] = sum of in[r, c] over the rows of one chunk. Threads of a warp read
 // consecutive channels of a row, so loads are coalesced.
 __global__ void column_partial_kernel(const float* in, float* partial, int64_t rows,
@@ -127,6 +134,13 @@ void activation_backward(const float* x, const float* y, const float* dy, float*
   if (n <= 0) return;
   activation_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(x, y, dy, dx, n, act, alpha);
   cudaCheckLaunch("activation_backward_kernel", "n=", n);
+}
+
+void multiply_elements(const float* a, const float* b, float* out, int64_t n,
+                       cudaStream_t stream) {
+  if (n <= 0) return;
+  multiply_kernel<<<blocks_for(n), kThreads, 0, stream>>>(a, b, out, n);
+  cudaCheckLaunch("multiply_kernel", "n=", n);
 }
 
 void column_sum(const float* in, float* out, int64_t rows, int64_t channels, cudaStream_t stream) {

@@ -33,6 +33,8 @@ void bias_activation_forward(void* y, DType dtype, const float* bias, int64_t ro
 // dx may alias dy.
 void activation_backward(const float* x, const float* y, const float* dy, float* dx, int64_t n,
                          ActKind act, float alpha, cudaStream_t stream);
+// out[i] = a[i] * b[i], all (n); out may alias a or b.
+void multiply_elements(const float* a, const float* b, float* out, int64_t n, cudaStream_t stream);
 // out[c] = sum over rows of in[r, c]: in (rows, channels), out (channels). Deterministic (no
 // atomics): partial sums over row chunks, then a sum of the partials. The bias gradient.
 void column_sum(const float* in, float* out, int64_t rows, int64_t channels, cudaStream_t stream);
