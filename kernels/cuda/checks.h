@@ -25,7 +25,7 @@ inline const char* cuda_hint(cudaError_t error) {
     return " (this binary has no code for this GPU: rebuild with its CMAKE_CUDA_ARCHITECTURES)";
   }
   if (error == cudaErrorInsufficientDriver) {
-    return " (the NVIDIA driver is older than the CUDA runtime catdog was built with)";
+    return " (no NVIDIA driver is loaded, or it is older than the CUDA runtime catdog was built with)";
   }
   return "";
 }
