@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <set>
 
 #include "engine/error.h"
 #include "engine/random.h"
@@ -18,16 +19,22 @@ std::string lower(std::string s) {
 
 bool hidden(const fs::path& p) { return !p.filename().empty() && p.filename().string()[0] == '.'; }
 
-// Image files under `dir`, recursively (Keras follows sub-folders too), sorted.
+// Image files under `dir`, recursively (Keras follows sub-folders too), sorted. Linked folders
+// are followed, but each real folder is read once: a link loop (cats/again -> ..) or a link to a
+// folder already read adds nothing. Links that lead nowhere (dangling, or to themselves) are
+// skipped, as broken entries.
 std::vector<std::string> images_under(const fs::path& dir) {
   std::vector<std::string> found;
+  std::set<fs::path> folders_read = {fs::canonical(dir)};
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink);
        it != fs::recursive_directory_iterator(); ++it) {
-    if (hidden(it->path())) {
-      if (it->is_directory()) it.disable_recursion_pending();
+    std::error_code ec;
+    if (it->is_directory(ec) && !hidden(it->path())) {
+      if (!folders_read.insert(fs::canonical(it->path(), ec)).second) it.disable_recursion_pending();
       continue;
     }
-    if (it->is_regular_file() && has_image_extension(it->path().string())) {
+    it.disable_recursion_pending();  // not a folder to enter: hidden, a file, or a broken link
+    if (!hidden(it->path()) && it->is_regular_file(ec) && has_image_extension(it->path().string())) {
       found.push_back(it->path().string());
     }
   }
@@ -53,15 +60,15 @@ Dataset scan_kaggle_flat(const fs::path& root) {
   d.class_names = {"cats", "dogs"};
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(root)) {
-    if (entry.is_regular_file() && has_image_extension(entry.path().string())) {
+    std::error_code ec;  // a broken link is neither a file nor a folder
+    if (entry.is_regular_file(ec) && has_image_extension(entry.path().string())) {
       files.push_back(entry.path().string());
     }
   }
   std::sort(files.begin(), files.end());
   for (int label = 0; label < 2; ++label) {
-    const std::string prefix = label == 0 ? "cat." : "dog.";
     for (const std::string& f : files) {
-      if (lower(fs::path(f).filename().string()).rfind(prefix, 0) == 0) d.images.push_back({f, label});
+      if (kaggle_label(fs::path(f).filename().string()) == label) d.images.push_back({f, label});
     }
   }
   return d;
@@ -74,6 +81,13 @@ bool has_image_extension(const std::string& path) {
                                             ".ppm", ".tif",  ".tiff"};
   const std::string ext = lower(fs::path(path).extension().string());
   return std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions);
+}
+
+int kaggle_label(const std::string& file_name) {
+  const std::string name = lower(file_name);
+  if (name.rfind("cat.", 0) == 0) return 0;
+  if (name.rfind("dog.", 0) == 0) return 1;
+  return -1;
 }
 
 std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, uint64_t stream) {
@@ -91,12 +105,17 @@ Dataset scan_dataset(const std::string& dir) {
   const fs::path root(dir);
   std::error_code ec;
   CATDOG_CHECK(fs::is_directory(root, ec), "dataset folder '", dir, "' does not exist or is not a folder");
-  std::vector<fs::path> folders;
-  for (const auto& entry : fs::directory_iterator(root)) {
-    if (entry.is_directory() && !hidden(entry.path())) folders.push_back(entry.path());
+  Dataset d;
+  try {
+    std::vector<fs::path> folders;
+    for (const auto& entry : fs::directory_iterator(root)) {
+      if (entry.is_directory(ec) && !hidden(entry.path())) folders.push_back(entry.path());
+    }
+    std::sort(folders.begin(), folders.end());
+    d = folders.empty() ? scan_kaggle_flat(root) : scan_class_folders(root, folders);
+  } catch (const fs::filesystem_error& e) {
+    fail("dataset folder '", dir, "' cannot be read: ", e.what());  // e.g. a folder without read permission
   }
-  std::sort(folders.begin(), folders.end());
-  const Dataset d = folders.empty() ? scan_kaggle_flat(root) : scan_class_folders(root, folders);
 
   std::vector<std::string> names = d.class_names;
   std::sort(names.begin(), names.end());

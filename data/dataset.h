@@ -31,6 +31,10 @@ Dataset scan_dataset(const std::string& dir);
 // Whether a file name has one of the image extensions above.
 bool has_image_extension(const std::string& path);
 
+// The label a Kaggle flat-layout file name gives: 0 for "cat.*", 1 for "dog.*" (any case), -1
+// for any other name. `file_name` is the name alone, without its folder.
+int kaggle_label(const std::string& file_name);
+
 // A seeded random permutation of 0..n-1 (Fisher-Yates on splitmix64(seed, stream, i)): the same
 // (n, seed, stream) gives the same order on every machine.
 std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, uint64_t stream);
