@@ -207,6 +207,15 @@ NpyLayout parse_npy_header(const std::string& head, uint64_t file_size, const st
   uint64_t need = dtype_size(layout.dtype);
   bool has_zero = false;
   for (int64_t d : layout.shape) has_zero |= d == 0;
+  // An empty array's other dimensions are still multiplied together (numel): in (2^40, 2^40, 0)
+  // they overflow int64. (Without a zero, the data size check below bounds the product.)
+  uint64_t nonzero_product = 1;
+  for (int64_t d : layout.shape) {
+    if (!has_zero || d == 0) continue;
+    CATDOG_CHECK(nonzero_product <= (uint64_t{1} << 62) / static_cast<uint64_t>(d), name,
+                 ": absurd shape ", to_string(layout.shape), " (its dimensions overflow 64 bits)");
+    nonzero_product *= static_cast<uint64_t>(d);
+  }
   for (int64_t d : layout.shape) {
     if (has_zero) { need = 0; break; }
     need *= static_cast<uint64_t>(d);
