@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine/error.h"
+#include "weights/hdf5_heap_check.h"
 
 namespace catdog::h5 {
 namespace {
@@ -141,6 +142,7 @@ Handle open_file_for_reading(const std::string& path) {
   CATDOG_CHECK(got == 1, path, ": the file is empty (not an HDF5 file)");
   htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   CATDOG_CHECK(is_hdf5 > 0, path, ": not an HDF5 file (no HDF5 signature found)");
+  check_global_heaps(path);  // before HDF5 can loop forever on a corrupt one
   hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   CATDOG_CHECK(id >= 0, path, ": the HDF5 library cannot open it (truncated or corrupt file?)");
   return Handle(id, H5Fclose);
