@@ -1,3 +1,169 @@
-// catdog: the command-line program (placeholder until the trainer lands).
+// catdog: the command-line program. Each subcommand is a function in apps/ (trainer.h for
+// `train`, commands.h for the rest); this file only parses arguments and turns errors into one
+// clear line and a non-zero exit.
+#include <csignal>
 #include <cstdio>
-int main() { std::puts("catdog"); return 0; }
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "apps/commands.h"
+#include "apps/trainer.h"
+#include "data/dataset.h"
+#include "data/synth.h"
+#include "engine/error.h"
+
+namespace {
+
+// "6G", "512M", "1073741824" -> bytes.
+size_t parse_bytes(const std::string& text) {
+  size_t pos = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &pos);
+  } catch (const std::exception&) {
+    catdog::fail("--max-device-memory: '", text, "' is not a size (e.g. 6G, 512M)");
+  }
+  const std::string unit = text.substr(pos);
+  double scale = 1;
+  if (unit == "K" || unit == "KiB" || unit == "k") scale = 1024.0;
+  else if (unit == "M" || unit == "MiB") scale = 1024.0 * 1024;
+  else if (unit == "G" || unit == "GiB") scale = 1024.0 * 1024 * 1024;
+  else if (!unit.empty()) catdog::fail("--max-device-memory: unknown unit '", unit, "' (K, M, G)");
+  CATDOG_CHECK(value > 0, "--max-device-memory must be positive");
+  return static_cast<size_t>(value * scale);
+}
+
+// The first Ctrl-C asks the trainer to stop after its step and checkpoint; a second one quits.
+void on_sigint(int) {
+  catdog::request_stop();
+  std::signal(SIGINT, SIG_DFL);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"catdog: cats vs dogs by transfer learning, on a from-scratch C++/CUDA engine"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Help for every subcommand");
+
+  catdog::TrainOptions train;
+  std::string max_memory;
+  auto* train_cmd = app.add_subcommand("train", "Train a model; writes model.h5, history.csv, curves.png, checkpoints");
+  train_cmd->add_option("--data", train.data_dir, "Dataset folder with train/<class>/ and test/<class>/")->required();
+  train_cmd->add_option("--model", train.model, "vgg16 | tiny-darknet | vgg1 | vgg2 | vgg3 | vgg3-dropout")->capture_default_str();
+  train_cmd->add_option("--weights", train.weights, "Pretrained base weights (Keras .h5), for vgg16 / tiny-darknet");
+  train_cmd->add_option("--epochs", train.epochs, "Epochs")->capture_default_str();
+  train_cmd->add_option("--batch", train.batch, "Batch size")->capture_default_str();
+  train_cmd->add_option("--lr", train.lr, "SGD learning rate")->capture_default_str();
+  train_cmd->add_option("--momentum", train.momentum, "SGD momentum")->capture_default_str();
+  train_cmd->add_option("--image-size", train.image_size, "Square input side (default: the model's)");
+  train_cmd->add_option("--device", train.device, "auto | cpu | cuda")->capture_default_str();
+  train_cmd->add_option("--precision", train.precision, "fp32 | tf32 | fp16 | bf16 (the frozen base, on the GPU)")->capture_default_str();
+  train_cmd->add_option("--seed", train.seed, "Seed for initialisation, shuffles, dropout, augmentation")->capture_default_str();
+  train_cmd->add_flag("--augment", train.augment, "Horizontal flips and 10% shifts (from-scratch models)");
+  train_cmd->add_option("--cache-features", train.cache_features, "auto | on | off: run the frozen base once per image")->capture_default_str();
+  train_cmd->add_option("--out", train.out_dir, "Run directory")->capture_default_str();
+  train_cmd->add_flag("--resume", train.resume, "Continue from RUN_DIR/checkpoint.h5");
+  train_cmd->add_option("--workers", train.workers, "Decode threads (0: one per core)")->capture_default_str();
+  train_cmd->add_option("--resize", train.resize, "nearest (Keras) | bilinear | area")->capture_default_str();
+  train_cmd->add_option("--max-device-memory", max_memory, "Cap GPU memory, e.g. 6G (a GTX 1660 Ti)");
+  train_cmd->add_option("--stop-after-steps", train.stop_after_steps, "Stop (with a checkpoint) after N steps")->group("");
+
+  catdog::EvaluateOptions evaluate;
+  auto* evaluate_cmd = app.add_subcommand("evaluate", "Loss and accuracy of a trained model on a folder of class folders");
+  evaluate_cmd->add_option("--model", evaluate.model_path, "RUN_DIR/model.h5")->required();
+  evaluate_cmd->add_option("--data", evaluate.data_dir, "CLASS_DIR (e.g. DIR/test)")->required();
+  evaluate_cmd->add_option("--device", evaluate.device, "auto | cpu | cuda")->capture_default_str();
+  evaluate_cmd->add_option("--batch", evaluate.batch, "Batch size")->capture_default_str();
+  evaluate_cmd->add_option("--workers", evaluate.workers, "Decode threads (0: one per core)");
+
+  catdog::PredictOptions predict;
+  auto* predict_cmd = app.add_subcommand("predict", "Print path, probability of the second class, and label per image");
+  predict_cmd->add_option("--model", predict.model_path, "RUN_DIR/model.h5")->required();
+  predict_cmd->add_option("--device", predict.device, "auto | cpu | cuda")->capture_default_str();
+  predict_cmd->add_option("images", predict.images, "IMAGE...")->required();
+
+  catdog::ExtractOptions extract;
+  auto* extract_cmd = app.add_subcommand("extract", "Write the frozen base's output for images as an NHWC float32 .npy");
+  extract_cmd->add_option("--model", extract.model, "vgg16 | tiny-darknet")->capture_default_str();
+  extract_cmd->add_option("--weights", extract.weights, "Keras .h5 weights")->required();
+  extract_cmd->add_option("--output", extract.output, "FEATURES.npy")->required();
+  extract_cmd->add_option("--device", extract.device, "auto | cpu | cuda")->capture_default_str();
+  extract_cmd->add_option("--precision", extract.precision, "fp32 | tf32 | fp16 | bf16")->capture_default_str();
+  extract_cmd->add_option("--stop-after", extract.stop_after, "Layer to stop after (default: the whole base)");
+  extract_cmd->add_option("images", extract.images, "IMAGE...")->required();
+
+  std::string prepare_from, prepare_to;
+  double test_fraction = 0.25;
+  uint64_t prepare_seed = 1;
+  auto* prepare_cmd = app.add_subcommand("prepare", "Split a Kaggle train folder (or class folders) into train/ and test/");
+  prepare_cmd->add_option("--from", prepare_from, "KAGGLE_TRAIN_DIR (cat.N.jpg, dog.N.jpg) or class folders")->required();
+  prepare_cmd->add_option("--to", prepare_to, "DATASET_DIR to create")->required();
+  prepare_cmd->add_option("--test-fraction", test_fraction, "Share of images held out")->capture_default_str();
+  prepare_cmd->add_option("--seed", prepare_seed, "Split seed")->capture_default_str();
+
+  std::string summary_model;
+  auto* summary_cmd = app.add_subcommand("summary", "Per-layer table with parameter counts, like Keras model.summary()");
+  summary_cmd->add_option("--model", summary_model, "A built-in name, a model.h5 or a model_config .json")->required();
+
+  catdog::DemoOptions demo;
+  auto* demo_cmd = app.add_subcommand("demo", "Train a small model on generated images: no dataset or weights needed");
+  demo_cmd->add_option("--out", demo.out_dir, "Run directory")->capture_default_str();
+  demo_cmd->add_option("--epochs", demo.epochs, "Epochs")->capture_default_str();
+
+  std::string synth_out;
+  int synth_count = 1000;
+  uint64_t synth_seed = 1;
+  auto* synth_cmd = app.add_subcommand("synth", "Write a synthetic two-class JPEG dataset (Kaggle-like sizes) for benchmarks");
+  synth_cmd->add_option("--out", synth_out, "Dataset folder to create (train/ and test/)")->required();
+  synth_cmd->add_option("--count", synth_count, "Images in all")->capture_default_str();
+  synth_cmd->add_option("--seed", synth_seed, "Seed")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (*train_cmd) {
+      if (!max_memory.empty()) train.max_device_memory = parse_bytes(max_memory);
+      std::signal(SIGINT, on_sigint);
+      const catdog::TrainResult result = catdog::train(train, std::cout);
+      return result.interrupted ? 130 : 0;
+    }
+    if (*evaluate_cmd) return catdog::run_evaluate(evaluate, std::cout);
+    if (*predict_cmd) return catdog::run_predict(predict, std::cout);
+    if (*extract_cmd) return catdog::run_extract(extract, std::cout);
+    if (*summary_cmd) return catdog::run_summary(summary_model, std::cout);
+    if (*demo_cmd) return catdog::run_demo(demo, std::cout);
+    if (*prepare_cmd) {
+      const catdog::PrepareReport report =
+          catdog::prepare_dataset(prepare_from, prepare_to, test_fraction, prepare_seed);
+      std::cout << "prepared " << prepare_to << ": " << report.train << " train, " << report.test
+                << " test images (" << (report.hard_linked ? "hard links" : "copies") << ")\n";
+      return 0;
+    }
+    if (*synth_cmd) {
+      catdog::SynthOptions options;
+      options.images_per_class = synth_count / 2;
+      options.seed = synth_seed;
+      options.test_fraction = 0.25;
+      catdog::write_synthetic_dataset(synth_out, options);
+      std::cout << "wrote " << 2 * options.images_per_class << " synthetic JPEGs to " << synth_out << "\n";
+      return 0;
+    }
+  } catch (const catdog::Error& e) {
+    std::cerr << "catdog: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "catdog: error: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "catdog: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "engine/random.h"
 
 namespace fs = std::filesystem;
@@ -27,7 +29,10 @@ std::string shared_path(const std::string& relative) {
 }
 
 std::string temp_dir(const std::string& name) {
-  const fs::path p = fs::path(CATDOG_BINARY_DIR) / "test-tmp" / name;
+  // ctest runs each test in its own process, several at once: the pid keeps two tests that use
+  // the same name out of each other's way.
+  const fs::path p =
+      fs::path(CATDOG_BINARY_DIR) / "test-tmp" / (name + "-" + std::to_string(::getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();

@@ -1,0 +1,120 @@
+#include "apps/batches.h"
+
+#include <cmath>
+
+#include "apps/run_context.h"
+#include "engine/error.h"
+#include "engine/loss.h"
+
+namespace catdog {
+
+void upload_vector(const std::vector<float>& values, Tensor& out, ExecContext& ctx) {
+  const Shape shape = {static_cast<int64_t>(values.size())};
+  if (!out.defined() || out.device() != ctx.device) {
+    out = Tensor(shape, DType::f32, ctx.device);
+  } else {
+    out.resize(shape);
+  }
+  out.copy_from(Tensor::from_vector(shape, values));
+}
+
+std::string forward_dataset(Sequential& model, size_t end, const Dataset& dataset,
+                            PipelineOptions options, Preprocess preprocess, ExecContext& ctx,
+                            const BatchSink& sink, BatchPipeline::Stats* stats) {
+  options.shuffle = false;
+  options.augment = false;
+  BatchPipeline pipeline(dataset, options);
+  pipeline.start_epoch(0);
+  Batch batch;
+  Tensor staging, input;
+  const bool training = ctx.training;
+  ctx.training = false;
+  while (pipeline.next(batch)) {
+    make_model_input(batch.images, preprocess, ctx, staging, input);
+    const Tensor& output = model.forward(input, ctx, 0, end);
+    sink(batch.indices, output);
+  }
+  ctx.training = training;
+  if (stats) *stats = pipeline.epoch_stats();
+  return pipeline.summary_line();
+}
+
+namespace {
+
+// Accumulates loss and accuracy over batches of logits, on the host (a batch is 64 numbers).
+// An image seen twice (the pipeline stands a good image in for an unreadable one) counts once.
+struct Tally {
+  Evaluation result;
+  double loss_sum = 0;
+  std::vector<uint8_t> seen;
+
+  void add(const Tensor& logits, const std::vector<int64_t>& indices,
+           const std::vector<float>& labels) {
+    const std::vector<float> z = logits.to_vector();
+    CATDOG_CHECK(z.size() == indices.size(), "model output ", to_string(logits.shape()),
+                 " for a batch of ", indices.size(), " images: the model must end in Dense(1)");
+    for (size_t r = 0; r < z.size(); ++r) {
+      const auto i = static_cast<size_t>(indices[r]);
+      if (i >= seen.size()) seen.resize(i + 1, 0);
+      if (seen[i]) continue;
+      seen[i] = 1;
+      loss_sum += sigmoid_bce_scalar(z[r], labels[r]);
+      result.correct += (z[r] >= 0.0f) == (labels[r] >= 0.5f);
+      result.count += 1;
+      result.probabilities.push_back(sigmoid(z[r]));
+      result.indices.push_back(indices[r]);
+    }
+  }
+
+  Evaluation finish() {
+    if (result.count > 0) {
+      result.loss = loss_sum / static_cast<double>(result.count);
+      result.accuracy = static_cast<double>(result.correct) / static_cast<double>(result.count);
+    } else {
+      result.loss = result.accuracy = std::nan("");
+    }
+    return result;
+  }
+};
+
+}  // namespace
+
+Evaluation evaluate_dataset(Sequential& model, const Dataset& dataset, PipelineOptions options,
+                            Preprocess preprocess, ExecContext& ctx) {
+  Tally tally;
+  BatchPipeline::Stats stats;
+  const std::string summary = forward_dataset(
+      model, Sequential::npos, dataset, options, preprocess, ctx,
+      [&](const std::vector<int64_t>& indices, const Tensor& logits) {
+        std::vector<float> labels;
+        for (int64_t i : indices) {
+          labels.push_back(static_cast<float>(dataset.images[static_cast<size_t>(i)].label));
+        }
+        tally.add(logits, indices, labels);
+      },
+      &stats);
+  Evaluation result = tally.finish();
+  result.skipped = stats.skipped;
+  result.summary = summary;
+  return result;
+}
+
+Evaluation evaluate_cached(Sequential& model, size_t begin, const FeatureCache& cache,
+                           const std::vector<int64_t>& slots, const std::vector<float>& labels,
+                           int batch_size, ExecContext& ctx) {
+  Tally tally;
+  Tensor features;
+  const bool training = ctx.training;
+  ctx.training = false;
+  for (size_t start = 0; start < slots.size(); start += static_cast<size_t>(batch_size)) {
+    const size_t stop = std::min(slots.size(), start + static_cast<size_t>(batch_size));
+    const std::vector<int64_t> batch_slots(slots.begin() + start, slots.begin() + stop);
+    const std::vector<float> batch_labels(labels.begin() + start, labels.begin() + stop);
+    cache.gather(batch_slots, features, ctx);
+    tally.add(model.forward(features, ctx, begin), batch_slots, batch_labels);
+  }
+  ctx.training = training;
+  return tally.finish();
+}
+
+}  // namespace catdog

@@ -1,0 +1,237 @@
+#include "apps/commands.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "apps/batches.h"
+#include "apps/model_setup.h"
+#include "apps/run_context.h"
+#include "apps/trainer.h"
+#include "data/decode.h"
+#include "data/resize.h"
+#include "data/synth.h"
+#include "engine/builtin_models.h"
+#include "engine/error.h"
+#include "engine/loss.h"
+#include "engine/model_config.h"
+#include "layers/dense.h"
+#include "weights/keras_h5.h"
+#include "weights/npy.h"
+
+namespace fs = std::filesystem;
+
+namespace catdog {
+
+namespace {
+
+// Decode and resize (nearest, as Keras) images[begin, end) into a uint8 (n, size, size, 3) batch.
+// Unreadable files go to *bad (when given) and are left out; otherwise they throw.
+Tensor load_pixels(const std::vector<std::string>& paths, int size,
+                   std::vector<std::string>* kept, std::vector<std::string>* bad) {
+  std::vector<Image> images;
+  for (const std::string& path : paths) {
+    try {
+      images.push_back(decode_image_file(path));
+      if (kept) kept->push_back(path);
+    } catch (const Error& e) {
+      if (!bad) throw;
+      bad->push_back(e.what());
+    }
+  }
+  Tensor pixels({static_cast<int64_t>(images.size()), size, size, 3}, DType::u8);
+  const size_t stride = static_cast<size_t>(size) * size * 3;
+  for (size_t i = 0; i < images.size(); ++i) {
+    resize_rgb(images[i], size, size, ResizeMode::nearest, pixels.u8() + i * stride);
+  }
+  return pixels;
+}
+
+void emit_logits(Sequential& model) {
+  if (auto* last = dynamic_cast<Dense*>(&model.layer(model.size() - 1))) {
+    if (last->config().activation == Activation::sigmoid) last->set_emit_logits(true);
+  }
+}
+
+}  // namespace
+
+int run_evaluate(const EvaluateOptions& o, std::ostream& out) {
+  ModelSetup setup = load_trained_model(o.model_path);
+  emit_logits(setup.model);
+  const Dataset dataset = scan_dataset(o.data_dir);
+  ExecContext ctx = make_exec_context(o.device, "fp32", 1);
+  setup.model.to_device(ctx.device);
+  PipelineOptions pipe;
+  pipe.height = pipe.width = setup.image_size;
+  pipe.batch_size = o.batch;
+  pipe.workers = o.workers;
+  pipe.pinned = ctx.on_gpu();
+  const Evaluation e = evaluate_dataset(setup.model, dataset, pipe, setup.preprocess, ctx);
+  out << "images: " << e.count << " (" << dataset.class_names[0] << "=0, "
+      << dataset.class_names[1] << "=1)\n";
+  out << "correct: " << e.correct << "\n";
+  out << e.summary << "\n";
+  char line[128];
+  std::snprintf(line, sizeof line, "loss: %.6f\naccuracy: %.6f\n", e.loss, e.accuracy);
+  out << line;
+  return e.count > 0 ? 0 : 1;
+}
+
+int run_predict(const PredictOptions& o, std::ostream& out) {
+  CATDOG_CHECK(!o.images.empty(), "predict needs at least one IMAGE");
+  ModelSetup setup = load_trained_model(o.model_path);
+  emit_logits(setup.model);
+  ExecContext ctx = make_exec_context(o.device, "fp32", 1);
+  setup.model.to_device(ctx.device);
+  std::vector<std::string> class_names = {"0", "1"};
+  // Keras' labels come from sorted class folders; our trainer records them as cats/dogs.
+  if (setup.base.size()) class_names = {"cats", "dogs"};
+  int64_t bad_count = 0;
+  Tensor staging, input;
+  for (size_t start = 0; start < o.images.size(); start += static_cast<size_t>(o.batch)) {
+    const size_t stop = std::min(o.images.size(), start + static_cast<size_t>(o.batch));
+    const std::vector<std::string> chunk(o.images.begin() + start, o.images.begin() + stop);
+    std::vector<std::string> kept, bad;
+    const Tensor pixels = load_pixels(chunk, setup.image_size, &kept, &bad);
+    for (const std::string& why : bad) std::cerr << "warning: " << why << "\n";
+    bad_count += static_cast<int64_t>(bad.size());
+    if (kept.empty()) continue;
+    make_model_input(pixels, setup.preprocess, ctx, staging, input);
+    const std::vector<float> logits = setup.model.forward(input, ctx).to_vector();
+    for (size_t i = 0; i < kept.size(); ++i) {
+      const float p = sigmoid(logits[i]);
+      char line[64];
+      std::snprintf(line, sizeof line, "\t%.6f\t", p);
+      out << kept[i] << line << class_names[p >= 0.5f ? 1 : 0] << "\n";
+    }
+  }
+  if (bad_count) std::cerr << "skipped " << bad_count << " of " << o.images.size() << " images\n";
+  return bad_count == static_cast<int64_t>(o.images.size()) ? 1 : 0;
+}
+
+int run_extract(const ExtractOptions& o, std::ostream& out) {
+  CATDOG_CHECK(o.model == "vgg16" || o.model == "tiny-darknet", "extract --model must be vgg16 ",
+               "or tiny-darknet, got '", o.model, "'");
+  CATDOG_CHECK(!o.weights.empty(), "extract needs --weights FILE.h5");
+  CATDOG_CHECK(!o.output.empty(), "extract needs --output FEATURES.npy");
+  CATDOG_CHECK(!o.images.empty(), "extract needs at least one IMAGE");
+  const KerasH5 file = read_keras_h5(o.weights);
+  ParsedModel parsed = parse_model_config(builtin_model_config(o.model), o.stop_after);
+  Sequential& model = parsed.model;
+  model.build({224, 224, 3});
+  load_weights(model, file, o.weights);
+  ExecContext ctx = make_exec_context(o.device, o.precision, 1);
+  model.to_device(ctx.device);
+  const Preprocess preprocess = parse_preprocess(pretrained_preprocessing(o.model));
+  const Shape feature = model.layer_output_shape(model.size() - 1, static_cast<int64_t>(o.images.size()));
+  Tensor features(feature);
+  const size_t row = static_cast<size_t>(numel(feature) / feature[0]);
+  Tensor staging, input;
+  for (size_t start = 0; start < o.images.size(); start += static_cast<size_t>(o.batch)) {
+    const size_t stop = std::min(o.images.size(), start + static_cast<size_t>(o.batch));
+    const Tensor pixels = load_pixels({o.images.begin() + start, o.images.begin() + stop}, 224,
+                                      nullptr, nullptr);
+    make_model_input(pixels, preprocess, ctx, staging, input);
+    features.slice_rows(static_cast<int64_t>(start), static_cast<int64_t>(stop))
+        .copy_from(model.forward(input, ctx));
+    (void)row;
+  }
+  write_npy(o.output, features);
+  out << "wrote " << o.output << ": " << to_string(features.shape()) << " float32 (NHWC), "
+      << o.model << " " << (o.stop_after.empty() ? "frozen base" : o.stop_after) << " output\n";
+  return 0;
+}
+
+int run_summary(const std::string& name, std::ostream& out) {
+  ModelSetup setup = describe_model(name);
+  Sequential& model = setup.model;
+  char line[160];
+  out << "Model: \"" << setup.name << "\"\n";
+  const std::string rule(86, '_');
+  out << rule << "\n";
+  std::snprintf(line, sizeof line, "%-34s %-26s %12s  %s\n", "Layer (type)", "Output Shape",
+                "Param #", "Trainable");
+  out << line << std::string(86, '=') << "\n";
+  std::snprintf(line, sizeof line, "%-34s %-26s %12s  %s\n", "input_1 (InputLayer)",
+                to_string({-1, setup.image_size, setup.image_size, 3}).c_str(), "0", "");
+  out << line;
+  for (size_t i = 0; i < model.size(); ++i) {
+    const Layer& layer = model.layer(i);
+    std::string shape = to_string(model.layer_output_shape(i, 1));
+    shape.replace(1, 1, "None");
+    const std::string label = layer.name() + " (" + layer.class_name() + ")";
+    std::snprintf(line, sizeof line, "%-34s %-26s %12lld  %s\n", label.c_str(), shape.c_str(),
+                  static_cast<long long>(layer.param_count()),
+                  layer.param_count() == 0 ? "" : (layer.trainable() ? "yes" : "frozen"));
+    out << line;
+  }
+  out << std::string(86, '=') << "\n";
+  const auto group = [](int64_t n) {
+    std::string s = std::to_string(n);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+    return s;
+  };
+  const int64_t trainable = model.param_count(true), frozen = model.param_count(false);
+  out << "Total params: " << group(trainable + frozen) << "\n";
+  out << "Trainable params: " << group(trainable) << "\n";
+  out << "Non-trainable params: " << group(frozen) << "\n";
+  return 0;
+}
+
+int run_demo(const DemoOptions& o, std::ostream& out) {
+  const fs::path run_dir(o.out_dir);
+  const fs::path data_dir = run_dir / "data";
+  out << "catdog demo: no dataset or weights needed. Making " << 2 * o.images_per_class
+      << " synthetic two-class images in " << data_dir.string() << " ...\n" << std::flush;
+  SynthOptions synth;
+  synth.images_per_class = o.images_per_class;
+  synth.seed = o.seed;
+  synth.min_width = 96;
+  synth.max_width = 160;
+  synth.min_height = 96;
+  synth.max_height = 160;
+  synth.test_fraction = 0.25;
+  write_synthetic_dataset(data_dir.string(), synth);
+
+  TrainOptions train_options;
+  train_options.data_dir = data_dir.string();
+  train_options.model = "vgg1";
+  train_options.image_size = 64;
+  train_options.epochs = o.epochs;
+  train_options.batch = 32;
+  train_options.lr = 0.01f;
+  train_options.device = "cpu";
+  train_options.seed = o.seed;
+  train_options.out_dir = run_dir.string();
+  out << "Training the tutorial's one-block VGG (vgg1) from scratch on the CPU at 64x64 ...\n";
+  const TrainResult result = train(train_options, out);
+
+  out << "\nA few predictions on held-out images (probability of 'dogs'):\n";
+  PredictOptions predict;
+  predict.model_path = result.model_path;
+  predict.device = "cpu";
+  for (const char* cls : {"cats", "dogs"}) {
+    int taken = 0;
+    std::vector<std::string> files;
+    for (const auto& entry : fs::directory_iterator(data_dir / "test" / cls)) {
+      files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    for (const std::string& f : files) {
+      if (taken++ < 3) predict.images.push_back(f);
+    }
+  }
+  run_predict(predict, out);
+  out << "\nThe run directory " << run_dir.string()
+      << " holds model.h5, history.csv, curves.png and train.log.\n"
+      << "\nThe real job (needs the internet once, and a GPU to be quick):\n"
+      << "  scripts/fetch-assets.sh\n"
+      << "  build/catdog train --data assets/catsdogs --model vgg16 \\\n"
+      << "      --weights assets/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 --out runs/vgg16\n"
+      << "Without downloads, transfer learning from the Tiny Darknet stand-in on the shared photos:\n"
+      << "  build/catdog train --data ../shared/data/catsdogs --model tiny-darknet \\\n"
+      << "      --weights ../shared/weights/tiny_darknet_imagenet.h5 --device cpu\n";
+  return 0;
+}
+
+}  // namespace catdog

@@ -1,0 +1,50 @@
+// The subcommands other than `train` (apps/trainer.h), as functions returning an exit code.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace catdog {
+
+struct EvaluateOptions {
+  std::string model_path;   // RUN_DIR/model.h5
+  std::string data_dir;     // CLASS_DIR: class folders directly
+  std::string device = "auto";
+  int batch = 64;
+  int workers = 0;
+};
+int run_evaluate(const EvaluateOptions& options, std::ostream& out);
+
+struct PredictOptions {
+  std::string model_path;
+  std::vector<std::string> images;
+  std::string device = "auto";
+  int batch = 64;
+};
+int run_predict(const PredictOptions& options, std::ostream& out);
+
+struct ExtractOptions {
+  std::string model = "vgg16";  // vgg16 | tiny-darknet
+  std::string weights;
+  std::string output;           // FEATURES.npy, (N, H, W, C) float32
+  std::vector<std::string> images;
+  std::string device = "auto";
+  std::string precision = "fp32";
+  std::string stop_after;       // a layer name: extract there instead of at the base's end
+  int batch = 16;
+};
+int run_extract(const ExtractOptions& options, std::ostream& out);
+
+int run_summary(const std::string& model, std::ostream& out);
+
+struct DemoOptions {
+  std::string out_dir = "runs/demo";
+  int epochs = 6;
+  int images_per_class = 240;
+  uint64_t seed = 1;
+};
+int run_demo(const DemoOptions& options, std::ostream& out);
+
+}  // namespace catdog

@@ -1,0 +1,133 @@
+#include "apps/model_setup.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/builtin_models.h"
+#include "engine/error.h"
+#include "engine/model_config.h"
+#include "weights/keras_h5.h"
+
+namespace catdog {
+
+using nlohmann::json;
+
+namespace {
+
+int default_image_size(const std::string& base) {
+  return (base == "vgg16" || base == "tiny-darknet") ? 224 : 200;
+}
+
+// Build for a square input and report a too-small image as the user's mistake, with the layer.
+void build_for(Sequential& model, int image_size, const std::string& what) {
+  CATDOG_CHECK(image_size >= 1 && image_size <= 4096, "--image-size ", image_size,
+               " is out of range (1..4096)");
+  try {
+    model.build({image_size, image_size, 3});
+    (void)model.layer_output_shape(model.size() - 1, 1);
+  } catch (const Error& e) {
+    fail(what, " cannot take ", image_size, "x", image_size, " images: ", e.what());
+  }
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  CATDOG_CHECK(in.good(), "cannot read ", path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+std::string model_state_json(const ModelSetup& setup) {
+  return json{{"base", setup.base},
+              {"preprocess", preprocess_name(setup.preprocess)},
+              {"image_size", setup.image_size}}
+      .dump();
+}
+
+ModelSetup build_training_model(const std::string& model, const std::string& weights,
+                                int image_size, uint64_t seed) {
+  ModelSetup setup;
+  setup.base = model;
+  setup.image_size = image_size > 0 ? image_size : default_image_size(model);
+  setup.preprocess = parse_preprocess(pretrained_preprocessing(model));
+  const bool pretrained = model == "vgg16" || model == "tiny-darknet";
+  if (pretrained) {
+    CATDOG_CHECK(!weights.empty(), "--model ", model, " needs --weights FILE.h5 (its pretrained ",
+                 "ImageNet weights; scripts/fetch-assets.sh downloads VGG16's)");
+    KerasH5 file = read_keras_h5(weights);
+    ParsedModel parsed = parse_model_config(transfer_model_config(model));
+    setup.name = parsed.name;
+    setup.model = std::move(parsed.model);
+    build_for(setup.model, setup.image_size, "model " + model);
+    setup.model.initialize(seed);
+    const size_t base_layers = setup.model.size() - transfer_head_layers().size();
+    load_weights(setup.model, file, weights, base_layers);
+    return setup;
+  }
+  CATDOG_CHECK(weights.empty(), "--weights is only for pretrained bases (vgg16, tiny-darknet); ",
+               model, " trains from scratch");
+  ParsedModel parsed = parse_model_config(builtin_model_config(model));
+  setup.name = parsed.name;
+  setup.model = std::move(parsed.model);
+  build_for(setup.model, setup.image_size, "model " + model);
+  setup.model.initialize(seed);
+  return setup;
+}
+
+ModelSetup load_trained_model(const std::string& path, KerasH5* file) {
+  LoadedModel loaded = load_keras_model(path);
+  ModelSetup setup;
+  setup.name = loaded.parsed.name;
+  setup.model = std::move(loaded.parsed.model);
+  json state = json::object();
+  if (!loaded.file.catdog_state.empty()) {
+    try {
+      state = json::parse(loaded.file.catdog_state);
+    } catch (const json::exception&) {
+      fail(path, ": its catdog_state attribute is not valid JSON");
+    }
+  }
+  setup.base = state.value("base", "");
+  setup.preprocess = parse_preprocess(state.value("preprocess", "scale"));
+  const Shape& hwc = setup.model.built() ? setup.model.input_shape() : loaded.parsed.input_hwc;
+  setup.image_size = state.value("image_size", hwc.empty() ? 224 : static_cast<int>(hwc[0]));
+  if (!setup.model.built()) build_for(setup.model, setup.image_size, path);
+  if (file) *file = std::move(loaded.file);
+  return setup;
+}
+
+ModelSetup describe_model(const std::string& name_or_file) {
+  if (is_builtin_model(name_or_file)) {
+    ModelSetup setup;
+    setup.base = name_or_file;
+    setup.image_size = default_image_size(name_or_file);
+    setup.preprocess = parse_preprocess(pretrained_preprocessing(name_or_file));
+    ParsedModel parsed = (name_or_file == "vgg16" || name_or_file == "tiny-darknet")
+                             ? parse_model_config(transfer_model_config(name_or_file))
+                             : parse_model_config(builtin_model_config(name_or_file));
+    setup.name = parsed.name;
+    setup.model = std::move(parsed.model);
+    build_for(setup.model, setup.image_size, "model " + name_or_file);
+    return setup;
+  }
+  CATDOG_CHECK(std::filesystem::exists(name_or_file), "'", name_or_file,
+               "' is neither a built-in model nor a file");
+  if (name_or_file.size() > 5 && name_or_file.substr(name_or_file.size() - 5) == ".json") {
+    ModelSetup setup;
+    ParsedModel parsed = parse_model_config_text(read_text(name_or_file));
+    setup.name = parsed.name;
+    setup.model = std::move(parsed.model);
+    setup.image_size = parsed.input_hwc.empty() ? 224 : static_cast<int>(parsed.input_hwc[0]);
+    build_for(setup.model, setup.image_size, name_or_file);
+    return setup;
+  }
+  return load_trained_model(name_or_file);
+}
+
+}  // namespace catdog

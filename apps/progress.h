@@ -1,0 +1,37 @@
+// Keras-like progress for one epoch:
+//   Epoch 3/10
+//   12/38 [=========>..................] - ETA: 7s - loss: 0.2412 - accuracy: 0.9102 - 410 img/s - wait 3%
+// redrawn in place on a terminal; on a pipe or file, a plain line every ~10% instead, so logs stay
+// readable.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+namespace catdog {
+
+class EpochProgress {
+ public:
+  EpochProgress(std::ostream& out, int epoch, int epochs, int64_t steps, bool terminal);
+  // After step `step` (1-based) with the running means so far.
+  void update(int64_t step, double loss, double accuracy, double images_per_second,
+              double wait_fraction);
+  // Close the line; the caller prints the epoch summary next.
+  void finish();
+
+ private:
+  std::string line(int64_t step, double loss, double accuracy, double images_per_second,
+                   double wait_fraction) const;
+  std::ostream& out_;
+  int64_t steps_;
+  bool terminal_;
+  int64_t last_plain_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// True when `out` is std::cout and standard output is a terminal.
+bool is_terminal(const std::ostream& out);
+
+}  // namespace catdog

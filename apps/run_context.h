@@ -1,0 +1,25 @@
+// Where a run computes, and turning a batch of decoded pixels into the model's input there.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/context.h"
+#include "engine/tensor.h"
+#include "kernels/cpu/preprocess.h"
+
+namespace catdog {
+
+// "auto" | "cpu" | "cuda" -> a context. auto means CUDA when catdog has it and a GPU is present.
+// Throws catdog::Error with the reason when cuda is asked for and cannot be had, or when the
+// precision is not available on this GPU.
+ExecContext make_exec_context(const std::string& device, const std::string& precision,
+                              uint64_t seed);
+
+// uint8 (N, H, W, 3) RGB pixels (host, ideally pinned) -> float32 (N, H, W, 3) model input on
+// ctx's device, preprocessed. `staging` keeps the device copy of the pixels between calls and
+// `out` the result, so steady-state batches allocate nothing.
+void make_model_input(const Tensor& pixels, Preprocess mode, ExecContext& ctx, Tensor& staging,
+                      Tensor& out);
+
+}  // namespace catdog

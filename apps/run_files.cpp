@@ -1,0 +1,107 @@
+#include "apps/run_files.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "engine/error.h"
+#include "weights/atomic_file.h"
+#if CATDOG_WITH_PLPLOT
+#include <plplot/plplot.h>
+#endif
+
+namespace catdog {
+
+void write_history_csv(const std::string& path, const std::vector<EpochRecord>& history) {
+  std::ostringstream csv;
+  csv << "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n";
+  for (const EpochRecord& e : history) {
+    char row[256];
+    std::snprintf(row, sizeof row, "%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", e.epoch, e.loss, e.accuracy,
+                  e.val_loss, e.val_accuracy, e.seconds);
+    csv << row;
+  }
+  atomic_write_file(path, csv.str());
+}
+
+#if CATDOG_WITH_PLPLOT
+namespace {
+
+// One panel: train and test series against the epoch, in the current subpage.
+void plot_panel(const std::vector<EpochRecord>& history, bool accuracy, const char* title) {
+  const size_t n = history.size();
+  std::vector<PLFLT> x(n), train(n), test(n);
+  double lo = 1e30, hi = -1e30;
+  bool has_test = false;
+  for (size_t i = 0; i < n; ++i) {
+    x[i] = history[i].epoch;
+    train[i] = accuracy ? history[i].accuracy : history[i].loss;
+    test[i] = accuracy ? history[i].val_accuracy : history[i].val_loss;
+    for (double v : {train[i], test[i]}) {
+      if (std::isfinite(v)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    }
+    has_test = has_test || std::isfinite(test[i]);
+  }
+  if (lo > hi) lo = 0, hi = 1;
+  const double pad = std::max(1e-3, 0.08 * (hi - lo));
+  const double x_hi = n > 1 ? static_cast<double>(history.back().epoch) : history[0].epoch + 1.0;
+  plcol0(15);  // black axes on the white background
+  plenv(history[0].epoch, x_hi, lo - pad, hi + pad, 0, 0);
+  pllab("epoch", accuracy ? "accuracy" : "cross-entropy loss", title);
+  plwidth(2);
+  plscol0(1, 31, 119, 180);  // blue: train
+  plcol0(1);
+  plline(static_cast<PLINT>(n), x.data(), train.data());
+  plpoin(static_cast<PLINT>(n), x.data(), train.data(), 17);
+  if (has_test) {
+    plscol0(2, 255, 127, 14);  // orange: test
+    plcol0(2);
+    plline(static_cast<PLINT>(n), x.data(), test.data());
+    plpoin(static_cast<PLINT>(n), x.data(), test.data(), 17);
+  }
+  plwidth(1);
+  plcol0(1);
+  plmtex("t", 0.6, 0.02, 0.0, "train");
+  plcol0(2);
+  plmtex("t", 0.6, 0.98, 1.0, has_test ? "test" : "");
+}
+
+}  // namespace
+#endif
+
+bool draw_curves(const std::string& path, const std::vector<EpochRecord>& history,
+                 std::string* why) {
+#if CATDOG_WITH_PLPLOT
+  if (history.empty()) {
+    if (why) *why = "no epoch to plot";
+    return false;
+  }
+  atomic_write_with(path, [&](const std::string& temp) {
+    plsdev("pngcairo");
+    plsfnam(temp.c_str());
+    plspage(0, 0, 1000, 800, 0, 0);
+    plscolbg(255, 255, 255);
+    plstar(1, 2);
+    plot_panel(history, false, "Cross Entropy Loss");
+    plot_panel(history, true, "Classification Accuracy");
+    plend();
+  });
+  return true;
+#else
+  (void)path;
+  (void)history;
+  if (why) *why = "catdog was built without PLplot (install libplplot-dev: scripts/setup.sh)";
+  return false;
+#endif
+}
+
+RunLog::RunLog(const std::string& path) : out_(path, std::ios::app) {
+  CATDOG_CHECK(out_.good(), "cannot open the run log ", path, " for writing");
+}
+
+void RunLog::line(const std::string& text) { out_ << text << "\n" << std::flush; }
+
+}  // namespace catdog

@@ -1,0 +1,32 @@
+// The files of a run directory, apart from the models: history.csv, curves.png and train.log.
+#pragma once
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "apps/trainer.h"
+
+namespace catdog {
+
+// history.csv: "epoch,loss,accuracy,val_loss,val_accuracy,seconds", one row an epoch. Atomic.
+void write_history_csv(const std::string& path, const std::vector<EpochRecord>& history);
+
+// curves.png: the tutorial's two panels, cross-entropy loss and accuracy per epoch, train (blue)
+// vs test (orange), drawn with PLplot. Returns false (and says why in *why) when catdog was built
+// without PLplot; the write is atomic.
+bool draw_curves(const std::string& path, const std::vector<EpochRecord>& history,
+                 std::string* why = nullptr);
+
+// train.log: everything the run printed, plus the names of skipped files. Appended, flushed
+// line by line, so a crash loses nothing that was said.
+class RunLog {
+ public:
+  explicit RunLog(const std::string& path);
+  void line(const std::string& text);
+
+ private:
+  std::ofstream out_;
+};
+
+}  // namespace catdog

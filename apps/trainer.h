@@ -1,0 +1,72 @@
+// The trainer: `catdog train` as a function (the benchmarks call it too).
+//
+// One step, following the data (docs/how-it-works.md walks it with the math):
+//   JPEG bytes -> decode -> resize -> uint8 batch (data/pipeline.h)
+//   -> preprocess on the compute device (apps/run_context.h)
+//   -> frozen base forward (or the feature cache) -> head forward -> sigmoid + BCE from logits
+//   -> backward through the head -> SGD with momentum -> metrics.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace catdog {
+
+struct TrainOptions {
+  std::string data_dir;           // holds train/<class>/ and test/<class>/
+  std::string model = "vgg16";    // vgg16 | tiny-darknet | vgg1 | vgg2 | vgg3 | vgg3-dropout
+  std::string weights;            // pretrained base (.h5), for vgg16 and tiny-darknet
+  std::string out_dir = "runs/latest";
+  int epochs = 10;
+  int batch = 64;
+  int image_size = 0;             // 0: the model's own (224 pretrained, 200 baselines)
+  float lr = 0.001f;
+  float momentum = 0.9f;
+  std::string device = "auto";    // auto | cpu | cuda
+  std::string precision = "fp32"; // fp32 | tf32 | fp16 | bf16 (the frozen part, on the GPU)
+  uint64_t seed = 1;
+  bool augment = false;
+  std::string cache_features = "auto";  // auto | on | off
+  bool resume = false;
+  int workers = 0;                // decode threads; 0 = one per core
+  std::string resize = "nearest"; // nearest (Keras) | bilinear | area
+  size_t max_device_memory = 0;   // bytes; 0 = no cap
+  bool validate = true;           // evaluate on test/ after each epoch
+  // Stop (as Ctrl-C does: checkpoint, then return) once this many steps ran in this call; < 0 =
+  // never. For tests of interrupted training.
+  int64_t stop_after_steps = -1;
+};
+
+struct EpochRecord {
+  int epoch = 0;                  // 1-based
+  double loss = 0, accuracy = 0;  // training, averaged over the epoch's images
+  double val_loss = 0, val_accuracy = 0;  // on test/ (NaN when not validated)
+  double seconds = 0;             // wall time of the epoch (training + validation)
+  double images_per_second = 0;   // training images / training time
+  double wait_fraction = 0;       // share of the training time spent waiting for decoded data
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> history;  // every epoch so far, resumed ones included
+  bool interrupted = false;          // stopped by Ctrl-C or stop_after_steps; a checkpoint exists
+  bool used_feature_cache = false;
+  int64_t skipped_images = 0;        // files that could not be decoded (train + test, last pass)
+  double extract_seconds = 0;        // time spent filling the feature cache
+  std::string model_path;            // out_dir/model.h5
+};
+
+// Trains, writing out_dir/{model.h5, checkpoint.h5, history.csv, curves.png, train.log}.
+// Progress goes to `out`. Throws catdog::Error on anything the run cannot continue from.
+TrainResult train(const TrainOptions& options, std::ostream& out);
+
+// Ask a running train() to stop after its current step (what the SIGINT handler calls).
+void request_stop();
+
+// The order in which epoch `epoch` visits n items: a Fisher-Yates shuffle drawn from
+// (seed, epoch) (engine/random.h). The same in cached and uncached training, and on resume.
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int epoch);
+
+}  // namespace catdog

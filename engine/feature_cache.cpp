@@ -1,0 +1,82 @@
+#include "engine/feature_cache.h"
+
+#include <cstring>
+
+#include "engine/device.h"
+#include "engine/error.h"
+
+namespace catdog {
+
+namespace {
+
+// Copy `bytes` between any two places, choosing the right kind of copy.
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
+  if (dst_device == Device::cpu && src_device == Device::cpu) {
+    std::memcpy(dst, src, bytes);
+  } else if (dst_device == Device::cpu) {
+    copy_device_to_host(dst, src, bytes);
+  } else if (src_device == Device::cpu) {
+    copy_host_to_device(dst, src, bytes);
+  } else {
+    copy_device_to_device(dst, src, bytes);
+  }
+}
+
+}  // namespace
+
+FeatureCache::FeatureCache(int64_t slots, Shape feature_shape, Device compute_device,
+                           size_t device_budget)
+    : feature_shape_(std::move(feature_shape)) {
+  CATDOG_CHECK(slots >= 0, "feature cache with ", slots, " slots");
+  Shape shape = {slots};
+  shape.insert(shape.end(), feature_shape_.begin(), feature_shape_.end());
+  const size_t bytes = static_cast<size_t>(numel(shape)) * sizeof(float);
+  const bool on_device = compute_device == Device::cuda && bytes <= device_budget;
+  storage_ = Tensor(shape, DType::f32, on_device ? Device::cuda : Device::cpu,
+                    /*pinned=*/compute_device == Device::cuda);
+  filled_.assign(static_cast<size_t>(slots), 0);
+}
+
+int64_t FeatureCache::filled_count() const {
+  int64_t n = 0;
+  for (uint8_t f : filled_) n += f;
+  return n;
+}
+
+void FeatureCache::store(const std::vector<int64_t>& slots, const Tensor& batch) {
+  CATDOG_CHECK(batch.dtype() == DType::f32 && batch.rank() >= 1 &&
+                   batch.dim(0) == static_cast<int64_t>(slots.size()) &&
+                   batch.numel() == batch.dim(0) * numel(feature_shape_),
+               "feature cache: a batch of shape ", to_string(batch.shape()), " for ", slots.size(),
+               " images of features ", to_string(feature_shape_));
+  const size_t row = static_cast<size_t>(numel(feature_shape_)) * sizeof(float);
+  for (size_t r = 0; r < slots.size(); ++r) {
+    const int64_t s = slots[r];
+    CATDOG_CHECK(s >= 0 && s < slots_count(), "feature cache slot ", s, " of ", slots_count());
+    copy_bytes(static_cast<char*>(storage_.raw()) + static_cast<size_t>(s) * row,
+               storage_.device(), static_cast<const char*>(batch.raw()) + r * row,
+               batch.device(), row);
+    filled_[static_cast<size_t>(s)] = 1;
+  }
+}
+
+void FeatureCache::gather(const std::vector<int64_t>& slots, Tensor& out, ExecContext& ctx) const {
+  Shape shape = {static_cast<int64_t>(slots.size())};
+  shape.insert(shape.end(), feature_shape_.begin(), feature_shape_.end());
+  if (!out.defined() || out.device() != ctx.device || out.dtype() != DType::f32) {
+    out = Tensor(shape, DType::f32, ctx.device);
+  } else {
+    out.resize(shape);
+  }
+  const size_t row = static_cast<size_t>(numel(feature_shape_)) * sizeof(float);
+  for (size_t r = 0; r < slots.size(); ++r) {
+    const int64_t s = slots[r];
+    CATDOG_CHECK(s >= 0 && s < slots_count() && filled_[static_cast<size_t>(s)],
+                 "feature cache slot ", s, " is empty");
+    copy_bytes(static_cast<char*>(out.raw()) + r * row, out.device(),
+               static_cast<const char*>(storage_.raw()) + static_cast<size_t>(s) * row,
+               storage_.device(), row);
+  }
+}
+
+}  // namespace catdog

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Build catdog (if needed) and run every test. Tests that need a GPU skip with the reason when
+# there is none; tests that need ../shared (or $CATDOG_SHARED) skip when it is absent.
+#
+#   scripts/test.sh                 Release build (CUDA backend when the toolkit is found) + ctest
+#   scripts/test.sh --preset asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   scripts/test.sh -L gpu          extra arguments go to ctest (here: only the GPU tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset=default
+if [ "${1:-}" = "--preset" ]; then preset=$2; shift 2; fi
+jobs=$(nproc)
+
+cmake --preset "$preset" > /dev/null
+cmake --build --preset "$preset" -j "$jobs"
+ctest --preset "$preset" -j "$jobs" --timeout 900 "$@"
+
+# Benchmarks are not timed tests; run each once, on its smallest case, to prove it still works.
+if [ "$preset" = default ] && [ $# -eq 0 ]; then
+  for bench in build/benchmarks/*_bench; do
+    [ -x "$bench" ] || continue
+    echo "smoke: $bench"
+    CATDOG_BENCH_SMOKE=1 "$bench" --benchmark_filter=Smoke --benchmark_min_time=0.001 > /dev/null
+  done
+  echo "benchmark smoke runs: ok"
+fi
