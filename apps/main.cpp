@@ -121,10 +121,28 @@ int main(int argc, char** argv) {
   synth_cmd->add_option("--count", synth_count, "Images in all")->capture_default_str();
   synth_cmd->add_option("--seed", synth_seed, "Seed")->capture_default_str();
 
+  // A misspelt command gets its own message (CLI11 would only say that one is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "catdog: error: unknown command '" << argv[1] << "' (commands: " << names
+                << "; catdog --help shows the usage)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --help-all
+    std::cerr << "catdog: error: " << e.what() << " (catdog "
+              << (argc > 1 && argv[1][0] != '-' ? std::string(argv[1]) + " " : "")
+              << "--help shows the usage)\n";
+    return 2;
   }
 
   try {

@@ -1,6 +1,8 @@
 #include "apps/run_files.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <sstream>
 
@@ -48,8 +50,13 @@ void plot_panel(const std::vector<EpochRecord>& history, bool accuracy, const ch
   if (lo > hi) lo = 0, hi = 1;
   const double pad = std::max(1e-3, 0.08 * (hi - lo));
   const double x_hi = n > 1 ? static_cast<double>(history.back().epoch) : history[0].epoch + 1.0;
-  plcol0(15);  // black axes on the white background
-  plenv(history[0].epoch, x_hi, lo - pad, hi + pad, 0, 0);
+  // cmap0 entry 0 is the background and 15 is white: give the axes and labels an entry of their own.
+  plscol0(3, 0, 0, 0);
+  plcol0(3);
+  plenv(history[0].epoch, x_hi, lo - pad, hi + pad, 0, -2);  // the frame only; the box follows
+  // Whole epochs on the x axis (about ten ticks at most), PLplot's choice on the y axis.
+  const double x_tick = std::max(1.0, std::ceil((x_hi - history[0].epoch) / 10.0));
+  plbox("bcnst", x_tick, 1, "bcnstv", 0.0, 0);
   pllab("epoch", accuracy ? "accuracy" : "cross-entropy loss", title);
   plwidth(2);
   plscol0(1, 31, 119, 180);  // blue: train
@@ -99,7 +106,7 @@ bool draw_curves(const std::string& path, const std::vector<EpochRecord>& histor
 }
 
 RunLog::RunLog(const std::string& path) : out_(path, std::ios::app) {
-  CATDOG_CHECK(out_.good(), "cannot open the run log ", path, " for writing");
+  CATDOG_CHECK(out_.good(), "cannot write the run log ", path, ": ", std::strerror(errno));
 }
 
 void RunLog::line(const std::string& text) { out_ << text << "\n" << std::flush; }

@@ -179,12 +179,6 @@ Progress restore_checkpoint(const std::string& path, ModelSetup& setup, TrainOpt
   return p;
 }
 
-// The dataset positions of a batch, and their labels.
-struct Slots {
-  std::vector<int64_t> slots;
-  std::vector<float> labels;
-};
-
 }  // namespace
 
 void request_stop() { g_stop_requested = true; }

@@ -105,6 +105,11 @@ std::vector<std::string> read_attribute_strings(hid_t object, const std::string&
 }  // namespace
 
 Session::Session() : lock_(hdf5_mutex()) {
+  // No cleanup at exit: every file we open is closed by its Handle, and after a failed write
+  // (disk full) HDF5 1.10's exit-time close of that file crashes. This must precede any other
+  // HDF5 call, and Session is the first thing every entry point makes.
+  static const bool no_atexit = (H5dont_atexit(), true);
+  (void)no_atexit;
   // Errors come back as return values that we turn into catdog::Error; never print the stack.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }

@@ -1,0 +1,207 @@
+// The trainer end to end on the CPU, on small generated datasets: resuming gives exactly the run
+// that was never stopped, the feature cache changes the speed and not the numbers, and the run
+// directory holds what the docs promise.
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+#include "apps/commands.h"
+#include "apps/model_setup.h"
+#include "apps/trainer.h"
+#include "data/synth.h"
+#include "tests/support/cli.h"
+#include "tests/support/test_support.h"
+
+namespace catdog {
+namespace {
+
+namespace fs = std::filesystem;
+
+// 2 x `per_class` small JPEGs (40..64 px), a quarter of them in test/.
+std::string small_dataset(const std::string& name, int per_class) {
+  const std::string dir = test::temp_dir(name);
+  SynthOptions synth;
+  synth.images_per_class = per_class;
+  synth.min_width = synth.min_height = 40;
+  synth.max_width = synth.max_height = 64;
+  synth.test_fraction = 0.25;
+  synth.seed = 3;
+  write_synthetic_dataset(dir, synth);
+  return dir;
+}
+
+// vgg1 at 32x32: 18 train images per class -> 36 images, 5 batches of 8 per epoch.
+TrainOptions small_run(const std::string& data, const std::string& out) {
+  TrainOptions o;
+  o.data_dir = data;
+  o.out_dir = out;
+  o.model = "vgg1";
+  o.image_size = 32;
+  o.batch = 8;
+  o.epochs = 4;
+  o.lr = 0.01f;
+  o.device = "cpu";
+  o.workers = 2;
+  o.seed = 5;
+  return o;
+}
+
+TrainResult train_quietly(const TrainOptions& o) {
+  std::ostringstream progress;
+  return train(o, progress);
+}
+
+// Every parameter of a saved model, concatenated in layer order.
+std::vector<float> saved_weights(const std::string& model_h5) {
+  ModelSetup setup = load_trained_model(model_h5);
+  std::vector<float> all;
+  for (Param* p : setup.model.all_params()) {
+    const std::vector<float> v = p->value.to_vector();
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  return all;
+}
+
+class Trainer : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { data_ = new std::string(small_dataset("trainer_data", 24)); }
+  static void TearDownTestSuite() { delete data_; }
+  static std::string* data_;
+};
+std::string* Trainer::data_ = nullptr;
+
+TEST(EpochOrder, IsASeededPermutationThatChangesEachEpoch) {
+  const std::vector<int64_t> a = epoch_order(100, 1, 1), b = epoch_order(100, 1, 2);
+  std::vector<int64_t> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 100; ++i) EXPECT_EQ(sorted[static_cast<size_t>(i)], i);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a, epoch_order(100, 1, 1));
+  EXPECT_NE(a, epoch_order(100, 2, 1));
+}
+
+TEST_F(Trainer, TwoPlusTwoEpochsEqualFour) {
+  const std::string dir = test::temp_dir("trainer_two_plus_two");
+  TrainOptions straight = small_run(*data_, dir + "/straight");
+  const TrainResult four = train_quietly(straight);
+  ASSERT_EQ(four.history.size(), 4u);
+
+  TrainOptions split = small_run(*data_, dir + "/split");
+  split.epochs = 2;
+  ASSERT_EQ(train_quietly(split).history.size(), 2u);
+  split.epochs = 4;
+  split.resume = true;
+  const TrainResult resumed = train_quietly(split);
+  ASSERT_EQ(resumed.history.size(), 4u);
+
+  for (size_t e = 0; e < 4; ++e) {
+    EXPECT_EQ(resumed.history[e].loss, four.history[e].loss) << "epoch " << e + 1;
+    EXPECT_EQ(resumed.history[e].val_accuracy, four.history[e].val_accuracy) << "epoch " << e + 1;
+  }
+  const std::vector<float> a = saved_weights(straight.out_dir + "/model.h5");
+  const std::vector<float> b = saved_weights(split.out_dir + "/model.h5");
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(test::max_abs_difference(b, a), 0.0);
+  // And training did something: the weights are not the initial ones.
+  EXPECT_GT(four.history[3].accuracy, 0.0);
+  EXPECT_NE(four.history[0].loss, four.history[3].loss);
+}
+
+TEST_F(Trainer, StoppedMidEpochResumesExactly) {
+  const std::string dir = test::temp_dir("trainer_mid_epoch");
+  TrainOptions straight = small_run(*data_, dir + "/straight");
+  straight.epochs = 3;
+  train_quietly(straight);
+
+  TrainOptions stopped = small_run(*data_, dir + "/stopped");
+  stopped.epochs = 3;
+  stopped.stop_after_steps = 7;  // epoch 2, batch 2 of 5 (what Ctrl-C does, on cue)
+  const TrainResult first = train_quietly(stopped);
+  EXPECT_TRUE(first.interrupted);
+  EXPECT_EQ(first.history.size(), 1u);
+  ASSERT_TRUE(fs::exists(stopped.out_dir + "/checkpoint.h5"));
+
+  stopped.stop_after_steps = -1;
+  stopped.resume = true;
+  const TrainResult rest = train_quietly(stopped);
+  EXPECT_FALSE(rest.interrupted);
+  ASSERT_EQ(rest.history.size(), 3u);
+  EXPECT_EQ(test::max_abs_difference(saved_weights(stopped.out_dir + "/model.h5"),
+                                     saved_weights(straight.out_dir + "/model.h5")),
+            0.0);
+}
+
+TEST_F(Trainer, RunDirectoryHoldsModelHistoryCurvesAndLog) {
+  const std::string out = test::temp_dir("trainer_run_dir");
+  TrainOptions o = small_run(*data_, out);
+  o.epochs = 2;
+  train_quietly(o);
+
+  const std::string csv = test::read_text(out + "/history.csv");
+  std::istringstream lines(csv);
+  std::string line;
+  std::vector<std::string> rows;
+  while (std::getline(lines, line)) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 3u) << csv;
+  EXPECT_EQ(rows[0], "epoch,loss,accuracy,val_loss,val_accuracy,seconds");
+  EXPECT_EQ(rows[2].substr(0, 2), "2,");
+
+  const std::string png = test::read_text(out + "/curves.png");
+  ASSERT_GT(png.size(), 1000u);
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_NE(test::read_text(out + "/train.log").find("epoch 2/2"), std::string::npos);
+
+  // model.h5 comes back for evaluate: its accuracy on test/ is the last epoch's val_accuracy.
+  EvaluateOptions eval;
+  eval.model_path = out + "/model.h5";
+  eval.data_dir = *data_ + "/test";
+  eval.device = "cpu";
+  std::ostringstream printed;
+  EXPECT_EQ(run_evaluate(eval, printed), 0);
+  std::vector<std::string> cells;
+  std::istringstream row(rows[2]);
+  for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+  ASSERT_EQ(cells.size(), 6u) << rows[2];
+  const double last_val = std::stod(cells[4]);  // val_accuracy, printed with 6 decimals
+  const std::string text = printed.str();
+  const size_t at = text.find("accuracy: ");
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_NEAR(std::stod(text.substr(at + 10)), last_val, 1e-6) << text;
+}
+
+// The frozen base computed once per image (cache on) or in every step (cache off): the same
+// batches, so the same losses to rounding.
+TEST_F(Trainer, CachedAndUncachedGiveTheSameLosses) {
+  CATDOG_REQUIRE_SHARED(weights, "weights/tiny_darknet_imagenet.h5");
+  const std::string dir = test::temp_dir("trainer_cache");
+  TrainOptions o = small_run(*data_, dir + "/cached");
+  o.model = "tiny-darknet";
+  o.weights = weights;
+  o.image_size = 64;
+  o.epochs = 2;
+  o.lr = 0.001f;
+  o.cache_features = "on";
+  const TrainResult cached = train_quietly(o);
+  EXPECT_TRUE(cached.used_feature_cache);
+
+  o.out_dir = dir + "/uncached";
+  o.cache_features = "off";
+  const TrainResult uncached = train_quietly(o);
+  EXPECT_FALSE(uncached.used_feature_cache);
+
+  ASSERT_EQ(cached.history.size(), 2u);
+  ASSERT_EQ(uncached.history.size(), 2u);
+  for (size_t e = 0; e < 2; ++e) {
+    EXPECT_NEAR(cached.history[e].loss, uncached.history[e].loss,
+                1e-5 * std::abs(uncached.history[e].loss)) << "epoch " << e + 1;
+    EXPECT_NEAR(cached.history[e].val_loss, uncached.history[e].val_loss,
+                1e-5 * std::abs(uncached.history[e].val_loss)) << "epoch " << e + 1;
+    EXPECT_EQ(cached.history[e].accuracy, uncached.history[e].accuracy) << "epoch " << e + 1;
+  }
+  EXPECT_LT(test::max_relative_error(saved_weights(dir + "/cached/model.h5"),
+                                     saved_weights(dir + "/uncached/model.h5")),
+            1e-4);
+}
+
+}  // namespace
+}  // namespace catdog
