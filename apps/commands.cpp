@@ -110,22 +110,28 @@ int run_predict(const PredictOptions& o, std::ostream& out) {
 }
 
 int run_extract(const ExtractOptions& o, std::ostream& out) {
-  CATDOG_CHECK(o.model == "vgg16" || o.model == "tiny-darknet", "extract --model must be vgg16 ",
-               "or tiny-darknet, got '", o.model, "'");
+  const bool config_file = o.model.size() > 5 && o.model.compare(o.model.size() - 5, 5, ".json") == 0;
+  CATDOG_CHECK(config_file || o.model == "vgg16" || o.model == "tiny-darknet",
+               "extract --model must be vgg16, tiny-darknet or a model_config .json, got '",
+               o.model, "'");
+  CATDOG_CHECK(!config_file || !o.preprocess.empty(), "extract --model ", o.model,
+               ": a model_config file needs --preprocess caffe|tutorial|scale");
   CATDOG_CHECK(!o.weights.empty(), "extract needs --weights FILE.h5");
   CATDOG_CHECK(!o.output.empty(), "extract needs --output FEATURES.npy");
   CATDOG_CHECK(!o.images.empty(), "extract needs at least one IMAGE");
   const KerasH5 file = read_keras_h5(o.weights);
-  ParsedModel parsed = parse_model_config(builtin_model_config(o.model), o.stop_after);
+  ParsedModel parsed =
+      config_file ? parse_model_config_text(read_text_file(o.model), o.stop_after)
+                  : parse_model_config(builtin_model_config(o.model), o.stop_after);
   Sequential& model = parsed.model;
   model.build({224, 224, 3});
   load_weights(model, file, o.weights);
   ExecContext ctx = make_exec_context(o.device, o.precision, 1);
   model.to_device(ctx.device);
-  const Preprocess preprocess = parse_preprocess(pretrained_preprocessing(o.model));
+  const Preprocess preprocess =
+      parse_preprocess(o.preprocess.empty() ? pretrained_preprocessing(o.model) : o.preprocess);
   const Shape feature = model.layer_output_shape(model.size() - 1, static_cast<int64_t>(o.images.size()));
   Tensor features(feature);
-  const size_t row = static_cast<size_t>(numel(feature) / feature[0]);
   Tensor staging, input;
   for (size_t start = 0; start < o.images.size(); start += static_cast<size_t>(o.batch)) {
     const size_t stop = std::min(o.images.size(), start + static_cast<size_t>(o.batch));
@@ -134,7 +140,6 @@ int run_extract(const ExtractOptions& o, std::ostream& out) {
     make_model_input(pixels, preprocess, ctx, staging, input);
     features.slice_rows(static_cast<int64_t>(start), static_cast<int64_t>(stop))
         .copy_from(model.forward(input, ctx));
-    (void)row;
   }
   write_npy(o.output, features);
   out << "wrote " << o.output << ": " << to_string(features.shape()) << " float32 (NHWC), "

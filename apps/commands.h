@@ -26,7 +26,8 @@ struct PredictOptions {
 int run_predict(const PredictOptions& options, std::ostream& out);
 
 struct ExtractOptions {
-  std::string model = "vgg16";  // vgg16 | tiny-darknet
+  std::string model = "vgg16";  // vgg16 | tiny-darknet | a Keras model_config .json file
+  std::string preprocess;       // caffe | tutorial | scale; "" = the built-in model's own
   std::string weights;
   std::string output;           // FEATURES.npy, (N, H, W, C) float32
   std::vector<std::string> images;

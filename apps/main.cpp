@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
 
   catdog::ExtractOptions extract;
   auto* extract_cmd = app.add_subcommand("extract", "Write the frozen base's output for images as an NHWC float32 .npy");
-  extract_cmd->add_option("--model", extract.model, "vgg16 | tiny-darknet")->capture_default_str();
+  extract_cmd->add_option("--model", extract.model, "vgg16 | tiny-darknet | MODEL_CONFIG.json (e.g. the full Tiny Darknet classifier)")->capture_default_str();
+  extract_cmd->add_option("--preprocess", extract.preprocess, "caffe | tutorial | scale (default: the built-in model's; required with a .json)");
   extract_cmd->add_option("--weights", extract.weights, "Keras .h5 weights")->required();
   extract_cmd->add_option("--output", extract.output, "FEATURES.npy")->required();
   extract_cmd->add_option("--device", extract.device, "auto | cpu | cuda")->capture_default_str();

@@ -33,15 +33,15 @@ void build_for(Sequential& model, int image_size, const std::string& what) {
   }
 }
 
-std::string read_text(const std::string& path) {
+}  // namespace
+
+std::string read_text_file(const std::string& path) {
   std::ifstream in(path);
   CATDOG_CHECK(in.good(), "cannot read ", path);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
 }
-
-}  // namespace
 
 std::string model_state_json(const ModelSetup& setup) {
   return json{{"base", setup.base},
@@ -120,7 +120,7 @@ ModelSetup describe_model(const std::string& name_or_file) {
                "' is neither a built-in model nor a file");
   if (name_or_file.size() > 5 && name_or_file.substr(name_or_file.size() - 5) == ".json") {
     ModelSetup setup;
-    ParsedModel parsed = parse_model_config_text(read_text(name_or_file));
+    ParsedModel parsed = parse_model_config_text(read_text_file(name_or_file));
     setup.name = parsed.name;
     setup.model = std::move(parsed.model);
     setup.image_size = parsed.input_hwc.empty() ? 224 : static_cast<int>(parsed.input_hwc[0]);

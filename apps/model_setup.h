@@ -34,6 +34,9 @@ ModelSetup load_trained_model(const std::string& path, KerasH5* file = nullptr);
 // Just a built-in model or a config/model file for `summary` (no weights needed).
 ModelSetup describe_model(const std::string& name_or_file);
 
+// The whole of a text file (a model_config .json); throws naming the path when it cannot be read.
+std::string read_text_file(const std::string& path);
+
 // The JSON kept in model.h5's catdog_state: base, preprocess, image size.
 std::string model_state_json(const ModelSetup& setup);
 

@@ -1,0 +1,86 @@
+// `catdog extract` against PyTorch (shared/reference, README.md there): the frozen bases' outputs
+// for the 6 reference photos, through the real binary on the CPU, within the agreement the fixtures
+// ask for: max |ours - ref| / max |ref| <= 1e-4.
+#include <algorithm>
+#include <iostream>
+
+#include "tests/support/cli.h"
+#include "tests/support/test_support.h"
+#include "tests/support/vgg16_reference.h"
+#include "weights/npy.h"
+
+namespace catdog {
+namespace {
+
+const char* const kImages[] = {"cat_a.jpg", "cat_b.jpg", "cat_c.jpg",
+                               "dog_a.jpg", "dog_b.jpg", "dog_c.jpg"};
+
+// Runs `catdog extract ARGS... --output OUT.npy --device cpu IMAGES...` and returns OUT.npy.
+Tensor extract(const std::vector<std::string>& args, const std::string& work) {
+  std::vector<std::string> all = {"extract"};
+  all.insert(all.end(), args.begin(), args.end());
+  const std::string output = work + "/out.npy";
+  for (const char* a : {"--output", output.c_str(), "--device", "cpu"}) all.push_back(a);
+  for (const char* image : kImages) {
+    all.push_back(test::shared_path("reference/images") + "/" + image);
+  }
+  const test::CliResult r = test::run_catdog(all, work);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  return read_npy(output);
+}
+
+void expect_matches_reference(const Tensor& ours, const std::string& reference_npy) {
+  const Tensor ref = read_npy(reference_npy);
+  ASSERT_EQ(ours.shape(), ref.shape());
+  const double err = test::max_relative_error(ours.to_vector(), ref.to_vector());
+  EXPECT_LE(err, 1e-4);
+  std::cout << reference_npy << ": max |ours - ref| / max |ref| = " << err << "\n";
+}
+
+TEST(ReferenceExtract, Vgg16Seed1Block5PoolFeatures) {
+  CATDOG_REQUIRE_SHARED(reference, "reference/vgg16_seed1_features.npy");
+  const std::string work = test::temp_dir("reference_extract_vgg16");
+  CATDOG_MAKE_VGG16_H5(weights, work, 1, false);
+  expect_matches_reference(extract({"--model", "vgg16", "--weights", weights}, work), reference);
+}
+
+TEST(ReferenceExtract, TinyDarknetLeakyRelu15Features) {
+  CATDOG_REQUIRE_SHARED(reference, "reference/tiny_darknet_features.npy");
+  CATDOG_REQUIRE_SHARED(weights, "weights/tiny_darknet_imagenet.h5");
+  const std::string work = test::temp_dir("reference_extract_tiny_darknet");
+  expect_matches_reference(extract({"--model", "tiny-darknet", "--weights", weights}, work),
+                           reference);
+}
+
+// The whole ImageNet classifier from its Keras model_config (conv2d_16 then global average
+// pooling): 1000 logits per photo, and the reference's top-1 classes.
+TEST(ReferenceExtract, TinyDarknetFullClassifierLogits) {
+  CATDOG_REQUIRE_SHARED(reference, "reference/tiny_darknet_logits.npy");
+  CATDOG_REQUIRE_SHARED(weights, "weights/tiny_darknet_imagenet.h5");
+  CATDOG_REQUIRE_SHARED(config, "weights/tiny_darknet_imagenet.json");
+  const std::string work = test::temp_dir("reference_extract_tiny_darknet_logits");
+  const Tensor logits = extract(
+      {"--model", config, "--preprocess", "scale", "--weights", weights}, work);
+  expect_matches_reference(logits, reference);
+  const int expected_top1[] = {173, 10, 173, 117, 169, 176};  // reference/tiny_darknet.json
+  ASSERT_EQ(logits.numel(), 6 * 1000);
+  const float* p = logits.f32();
+  for (int i = 0; i < 6; ++i) {
+    const float* row = p + i * 1000;
+    EXPECT_EQ(std::max_element(row, row + 1000) - row, expected_top1[i]) << kImages[i];
+  }
+}
+
+// Keras' own VGG16 file stores its names as fixed-length strings; h5py 3 writes variable-length
+// ones. Both load to the same features.
+TEST(ReferenceExtract, Vgg16VariableLengthNamesGiveTheSameFeatures) {
+  CATDOG_REQUIRE_SHARED(reference, "reference/vgg16_seed1_features.npy");
+  const std::string work = test::temp_dir("reference_extract_vgg16_vlen");
+  CATDOG_MAKE_VGG16_H5(weights, work, 1, true);
+  expect_matches_reference(
+      extract({"--model", "vgg16", "--weights", weights, "--stop-after", "block5_pool"}, work),
+      reference);
+}
+
+}  // namespace
+}  // namespace catdog
