@@ -105,6 +105,20 @@ std::string velocity_name(const Layer& layer, const Param& p) {
   return layer.name() + "/" + p.name + ":0/momentum";
 }
 
+// Keras' training_config: what model.compile() was given, so keras.models.load_model(compile=True)
+// rebuilds the loss, metric and optimizer.
+std::string training_config_json(const TrainOptions& o) {
+  return json{{"loss", "binary_crossentropy"},
+              {"metrics", {"accuracy"}},
+              {"weighted_metrics", nullptr},
+              {"loss_weights", nullptr},
+              {"optimizer_config",
+               {{"class_name", "SGD"},
+                {"config", {{"name", "SGD"}, {"learning_rate", o.lr}, {"momentum", o.momentum},
+                            {"nesterov", false}}}}}}
+      .dump();
+}
+
 // checkpoint.h5: the model (Keras full-model layout, so it is also a loadable model), the SGD
 // velocities as optimizer_weights, and the training state in catdog_state. Written atomically.
 void save_checkpoint(const std::string& path, Sequential& model, const ModelSetup& setup,
@@ -128,12 +142,7 @@ void save_checkpoint(const std::string& path, Sequential& model, const ModelSetu
                       {"lr", o.lr}, {"momentum", o.momentum}, {"model", setup.base},
                       {"cache_features", o.cache_features}, {"augment", o.augment}};
   extras.catdog_state = state.dump();
-  extras.training_config = json{{"loss", "binary_crossentropy"},
-                                {"metrics", {"accuracy"}},
-                                {"optimizer_config",
-                                 {{"class_name", "SGD"},
-                                  {"config", {{"learning_rate", o.lr}, {"momentum", o.momentum}}}}}}
-                               .dump();
+  extras.training_config = training_config_json(o);
   save_keras_model(path, model, setup.name, extras);
 }
 
@@ -473,6 +482,7 @@ TrainResult train(const TrainOptions& options, std::ostream& out) {
     }
     SaveExtras extras;
     extras.catdog_state = model_state_json(setup);
+    extras.training_config = training_config_json(o);
     save_keras_model(model_path, model, setup.name, extras);
     save_checkpoint(checkpoint_path, model, setup, o, progress);
     if (g_stop_requested || (o.stop_after_steps >= 0 && steps_this_call >= o.stop_after_steps &&

@@ -71,8 +71,12 @@ TEST(KillAndResume, SigkillAtRandomMomentsThenResumeEqualsAnUninterruptedRun) {
     // Whatever is on disk is whole: each file loads.
     const bool has_model = fs::exists(out + "/model.h5");
     const bool has_checkpoint = fs::exists(out + "/checkpoint.h5");
-    if (has_model) EXPECT_NO_THROW(load_trained_model(out + "/model.h5"));
-    if (has_checkpoint) EXPECT_NO_THROW(load_trained_model(out + "/checkpoint.h5"));
+    if (has_model) {
+      EXPECT_NO_THROW(load_trained_model(out + "/model.h5"));
+    }
+    if (has_checkpoint) {
+      EXPECT_NO_THROW(load_trained_model(out + "/checkpoint.h5"));
+    }
 
     // Carry on: --resume when a checkpoint exists, else (killed in epoch 1) start again.
     std::vector<std::string> again = train_args(data, out);
