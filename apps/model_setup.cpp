@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -93,10 +94,20 @@ ModelSetup load_trained_model(const std::string& path, KerasH5* file) {
       fail(path, ": its catdog_state attribute is not valid JSON");
     }
   }
-  setup.base = state.value("base", "");
-  setup.preprocess = parse_preprocess(state.value("preprocess", "scale"));
+  // A hand-edited or damaged file may hold any JSON here (found by fuzz/fuzz_keras_h5).
+  CATDOG_CHECK(state.is_object(), path, ": its catdog_state attribute is not a JSON object");
   const Shape& hwc = setup.model.built() ? setup.model.input_shape() : loaded.parsed.input_hwc;
-  setup.image_size = state.value("image_size", hwc.empty() ? 224 : static_cast<int>(hwc[0]));
+  try {
+    setup.base = state.value("base", "");
+    setup.preprocess = parse_preprocess(state.value("preprocess", "scale"));
+    const json size = state.value("image_size", json(hwc.empty() ? 224 : hwc[0]));
+    CATDOG_CHECK(size.is_number_integer() && size.get<int64_t>() >= 1 &&
+                     size.get<int64_t>() <= std::numeric_limits<int>::max(),
+                 path, ": its catdog_state image_size ", size.dump(), " is not a positive whole number");
+    setup.image_size = size.get<int>();
+  } catch (const json::exception& e) {
+    fail(path, ": its catdog_state attribute has a field of the wrong type: ", e.what());
+  }
   if (!setup.model.built()) build_for(setup.model, setup.image_size, path);
   if (file) *file = std::move(loaded.file);
   return setup;
