@@ -12,8 +12,10 @@
 
 #include <gtest/gtest.h>
 
+#include "apps/model_setup.h"
 #include "data/dataset.h"
 #include "engine/error.h"
+#include "engine/model_config.h"
 #include "tests/support/test_support.h"
 #include "weights/keras_h5.h"
 #include "weights/npy.h"
@@ -119,6 +121,27 @@ TEST(fuzz_regressions, KerasH5CorruptGlobalHeapIsRefusedBeforeHdf5Hangs) {
     std::ofstream(path, std::ios::binary) << bad;
     const std::string message = error_message([&] { read_keras_h5(path); });
     EXPECT_NE(message.find("corrupt HDF5 global heap"), std::string::npos) << message;
+  }
+}
+
+// fuzz_keras_h5: a model.h5 whose catdog_state JSON has a field of another type ({"preprocess":
+// 5}) made load_trained_model throw nlohmann::json's type_error, which no caller catches as a
+// catdog::Error (std::terminate in the fuzzer). Now every odd catdog_state is an error naming it.
+TEST(fuzz_regressions, KerasH5CatdogStateOfTheWrongTypeIsRefused) {
+  ParsedModel parsed = parse_model_config_text(R"({"class_name": "Sequential", "config": {"layers": [
+      {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 4, 4, 3]}},
+      {"class_name": "Flatten", "config": {"name": "flat"}},
+      {"class_name": "Dense", "config": {"name": "out", "units": 1}}]}})");
+  parsed.model.build(parsed.input_hwc);
+  const std::string dir = test::temp_dir("fuzz_catdog_state");
+  for (const char* state : {R"({"preprocess": 5})", R"({"base": []})", R"({"image_size": "big"})",
+                            R"({"image_size": 1e300})", R"({"image_size": -3})", "[1]", "7"}) {
+    SaveExtras extras;
+    extras.catdog_state = state;
+    const std::string path = dir + "/model.h5";
+    save_keras_model(path, parsed.model, "m", extras);
+    const std::string message = error_message([&] { load_trained_model(path); });
+    EXPECT_NE(message.find("catdog_state"), std::string::npos) << state << ": " << message;
   }
 }
 
