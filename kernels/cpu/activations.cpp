@@ -58,7 +58,10 @@ void activation_backward_from_output(Activation act, const float* y, const float
 
 void leaky_relu_forward(const float* x, float* y, int64_t n, float alpha) {
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = x[i] > 0.0f ? x[i] : alpha * x[i];
+    // max(x, 0) + alpha min(x, 0): no branch, so the compiler vectorises it (the sign of an
+    // activation is a coin flip, and a mispredicted branch per element made this pass 4x slower
+    // than the BatchNormalization pass of the same size).
+    for (int64_t i = b; i < e; ++i) y[i] = std::max(x[i], 0.0f) + alpha * std::min(x[i], 0.0f);
   });
 }
 
