@@ -3,6 +3,7 @@
 // momentum 0.9 (Keras semantics), mean binary cross-entropy, 2 epochs x 2 batches of 64, inputs
 // from the generator spec of shared/reference/README.md.
 #include <fstream>
+#include <iostream>
 
 #include <nlohmann/json.hpp>
 
@@ -74,6 +75,8 @@ TEST(ReferenceHeadSgd, MatchesPyTorchLossesAndParameters) {
   for (size_t i = 0; i < 4; ++i) {
     const double want = ref_losses[i];
     EXPECT_NEAR(losses[i], want, 1e-4 * std::fabs(want)) << "loss before step " << i;
+    std::cout << "loss before step " << i << ": " << losses[i] << " (PyTorch " << want
+              << ", relative difference " << std::fabs(losses[i] - want) / std::fabs(want) << ")\n";
   }
 
   const auto compare = [](const std::vector<float>& ours, const std::vector<double>& theirs,
@@ -86,6 +89,7 @@ TEST(ReferenceHeadSgd, MatchesPyTorchLossesAndParameters) {
     }
     EXPECT_LE(worst, tolerance * std::max(scale, 1e-3)) << what << ": max |ours - ref| = " << worst
                                                          << " (max |ref| = " << scale << ")";
+    std::cout << what << ": max |ours - ref| = " << worst << " (max |ref| = " << scale << ")\n";
   };
   compare(params[1]->value.to_vector(), ref["b1"].get<std::vector<double>>(), "b1", 1e-3);
   compare(params[2]->value.to_vector(), ref["W2"].get<std::vector<double>>(), "W2", 1e-4);
