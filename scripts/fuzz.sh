@@ -29,18 +29,20 @@ total_findings=0
 for target in "${TARGETS[@]}"; do
   work=build-fuzz/fuzz-work/$target
   rm -rf "$work"
-  mkdir -p "$work/corpus" "$work/artifacts"
+  mkdir -p "$work/corpus" "$work/artifacts" "$work/tmp"
   [ -d "fuzz/corpus/$target" ] && find "fuzz/corpus/$target" -maxdepth 1 -type f ! -name '*.md' \
                                      -exec cp {} "$work/corpus/" \;
   dict=()
   [ -f "fuzz/$target.dict" ] && dict=("-dict=fuzz/$target.dict")
   echo "== $target: ${SECONDS_PER_TARGET}s"
   start=$SECONDS
-  nice -n "${NICE:-19}" "build-fuzz/fuzz/$target" "$work/corpus" "${dict[@]}" \
+  # The targets' temporary files (one per process; a crashed one leaves its own) go to tmp/.
+  TMPDIR=$PWD/$work/tmp nice -n "${NICE:-19}" "build-fuzz/fuzz/$target" "$work/corpus" "${dict[@]}" \
     -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=10 \
     -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
     -artifact_prefix="$work/artifacts/" >"$work/log.txt" 2>&1
   elapsed=$((SECONDS - start))
+  rm -rf "$work/tmp"
   # Fork mode's status lines: "#EXECS: cov: ... time: Ns job: N ..."; the last one is the total.
   execs=$(grep -oE '^#[0-9]+: cov' "$work/log.txt" | tail -n 1 | tr -dc '0-9')
   count() { find "$work/artifacts" -name "$1-*" | wc -l; }
