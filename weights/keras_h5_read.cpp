@@ -1,4 +1,13 @@
 // read_keras_h5: every layout of docs/FORMATS.md into one KerasH5.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <new>
 #include <string>
 
 #include "engine/error.h"
@@ -54,7 +63,9 @@ std::vector<StoredWeight> read_weights_of_group(hid_t group, const std::string& 
 
 }  // namespace
 
-KerasH5 read_keras_h5(const std::string& path) {
+namespace {
+
+KerasH5 read_in_this_process(const std::string& path) {
   h5::Session session;
   h5::Handle file = h5::open_file_for_reading(path);
   hid_t root = file.get();
@@ -103,6 +114,60 @@ KerasH5 read_keras_h5(const std::string& path) {
         read_weights_of_group(group.get(), "", path + ": optimizer_weights", true);
   }
   return out;
+}
+
+// HDF5 1.10 can crash (SIGSEGV, heap overflows, allocations of terabytes) on files whose internal
+// metadata is corrupt, in code we cannot check beforehand (docs/RELIABILITY.md, "Findings inside
+// libhdf5"). So a file is read first in a child process: if HDF5 dies there, the user gets an
+// error line instead of a crash. If the child's read succeeds or fails cleanly, the real read
+// below does exactly the same and gives the same result or the same error message.
+void check_hdf5_survives(const std::string& path) {
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t pid = ::fork();
+  if (pid < 0) return;  // no child: read in-process, as before
+  if (pid == 0) {
+#if !defined(__SANITIZE_ADDRESS__)
+    // A corrupt size can make HDF5 ask for terabytes; cap the child well above any real file's
+    // needs (its size, plus room for HDF5) so that shows as a failed allocation, not the OOM killer.
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path, ec);
+    const rlim_t cap = (ec ? 0 : static_cast<rlim_t>(bytes)) * 4 + (rlim_t{4} << 30);
+    const rlimit limit{cap, cap};
+    ::setrlimit(RLIMIT_AS, &limit);
+#endif
+    int code = 0;
+    try {
+      read_in_this_process(path);
+    } catch (const Error&) {
+      code = 1;  // a clean error: the parent's own read reports it
+    } catch (const std::bad_alloc&) {
+      code = 2;
+    } catch (...) {
+      code = 3;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return;
+  }
+  if (WIFSIGNALED(status)) {
+    fail(path, ": corrupt HDF5 file: the HDF5 library crashed reading it (",
+         ::strsignal(WTERMSIG(status)), "); catdog refuses it");
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) >= 2) {
+    fail(path, ": corrupt HDF5 file: reading it ",
+         WEXITSTATUS(status) == 2 ? "asked for more memory than the file could need"
+                                  : "failed inside the HDF5 library");
+  }
+}
+
+}  // namespace
+
+KerasH5 read_keras_h5(const std::string& path) {
+  check_hdf5_survives(path);
+  return read_in_this_process(path);
 }
 
 }  // namespace catdog
