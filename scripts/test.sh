@@ -10,6 +10,13 @@ cd "$(dirname "$0")/.."
 preset=default
 if [ "${1:-}" = "--preset" ]; then preset=$2; shift 2; fi
 jobs=$(nproc)
+if [ "$preset" = asan ]; then
+  # Any leak, bad access or undefined behaviour fails its test; known leaks inside third-party
+  # libraries (fontconfig under PLplot) are listed, with the reason, in tests/lsan.supp.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+  export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}"
+fi
 
 cmake --preset "$preset" > /dev/null
 cmake --build --preset "$preset" -j "$jobs"

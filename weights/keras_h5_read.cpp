@@ -121,6 +121,11 @@ KerasH5 read_in_this_process(const std::string& path) {
 // libhdf5"). So a file is read first in a child process: if HDF5 dies there, the user gets an
 // error line instead of a crash. If the child's read succeeds or fails cleanly, the real read
 // below does exactly the same and gives the same result or the same error message.
+constexpr int kChildReadOk = 0;
+constexpr int kChildCleanError = 71;
+constexpr int kChildOutOfMemory = 72;
+constexpr int kChildOtherException = 73;
+
 void check_hdf5_survives(const std::string& path) {
   std::cout.flush();
   std::cerr.flush();
@@ -136,15 +141,16 @@ void check_hdf5_survives(const std::string& path) {
     const rlimit limit{cap, cap};
     ::setrlimit(RLIMIT_AS, &limit);
 #endif
-    int code = 0;
+    // Exit codes no runtime picks for itself: a sanitizer reports a crash and exits with 1.
+    int code = kChildReadOk;
     try {
       read_in_this_process(path);
     } catch (const Error&) {
-      code = 1;  // a clean error: the parent's own read reports it
+      code = kChildCleanError;  // the parent's own read reports it
     } catch (const std::bad_alloc&) {
-      code = 2;
+      code = kChildOutOfMemory;
     } catch (...) {
-      code = 3;
+      code = kChildOtherException;
     }
     ::_exit(code);
   }
@@ -156,10 +162,11 @@ void check_hdf5_survives(const std::string& path) {
     fail(path, ": corrupt HDF5 file: the HDF5 library crashed reading it (",
          ::strsignal(WTERMSIG(status)), "); catdog refuses it");
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) >= 2) {
+  if (WIFEXITED(status) && WEXITSTATUS(status) != kChildReadOk &&
+      WEXITSTATUS(status) != kChildCleanError) {
     fail(path, ": corrupt HDF5 file: reading it ",
-         WEXITSTATUS(status) == 2 ? "asked for more memory than the file could need"
-                                  : "failed inside the HDF5 library");
+         WEXITSTATUS(status) == kChildOutOfMemory ? "asked for more memory than the file could need"
+                                                  : "failed inside the HDF5 library");
   }
 }
 
