@@ -27,18 +27,21 @@ std::vector<int> nearest_sources(int in, int out) {
   return src;
 }
 
+// Each output pixel copies 4 bytes, its RGB and one byte too many, which the next pixel's copy
+// overwrites: one load and one store a pixel instead of three of each (this loop was a tenth of
+// the pipeline's time). The 4-byte copy is used only where the source pixel is not the last of
+// its row, so it never reads past the image; the others copy 3 bytes.
 void resize_nearest(const Image& in, int out_w, int out_h, uint8_t* out) {
   const std::vector<int> sx = nearest_sources(in.width, out_w);
   const std::vector<int> sy = nearest_sources(in.height, out_h);
+  // sx never decreases: pixels [0, wide) have a source pixel after them in the row.
+  int wide = 0;
+  while (wide < out_w - 1 && sx[wide] < in.width - 1) ++wide;
   for (int y = 0; y < out_h; ++y) {
     const uint8_t* row = in.rgb.data() + static_cast<size_t>(sy[y]) * in.width * 3;
     uint8_t* dst = out + static_cast<size_t>(y) * out_w * 3;
-    for (int x = 0; x < out_w; ++x) {
-      const uint8_t* p = row + 3 * sx[x];
-      dst[3 * x] = p[0];
-      dst[3 * x + 1] = p[1];
-      dst[3 * x + 2] = p[2];
-    }
+    for (int x = 0; x < wide; ++x) std::memcpy(dst + 3 * x, row + 3 * sx[x], 4);
+    for (int x = wide; x < out_w; ++x) std::memcpy(dst + 3 * x, row + 3 * sx[x], 3);
   }
 }
 
