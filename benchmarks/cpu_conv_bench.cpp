@@ -4,6 +4,7 @@
 //   build/benchmarks/cpu_conv_bench --benchmark_filter=Vgg16Conv/       per layer, GFLOP/s
 //   build/benchmarks/cpu_conv_bench --benchmark_filter=Vgg16ConvBase/   images/s at batch 1 and 8
 //   CATDOG_BENCH_THREADS=1 ...                                          threads (default 2)
+//   CATDOG_BENCH_IM2COL_FLOATS=262144 ...    im2col chunk size in floats (default: the engine's)
 //
 // FLOP = 2 * N * OH * OW * KH * KW * C * F (multiply-adds x 2; bias and ReLU not counted). The
 // peer: benchmarks/peer/torch_cpu_vgg16.py times PyTorch on the same conv base; the figures are
@@ -15,6 +16,7 @@
 
 #include "benchmarks/bench_support.h"
 #include "engine/sequential.h"
+#include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/parallel.h"
 #include "layers/conv2d.h"
 
@@ -41,9 +43,15 @@ const VggConv kVggConvs[] = {
     {"block5_conv3", 14, 512, 512},
 };
 
+void apply_bench_settings() {
+  cpu::set_cpu_threads(bench_threads());
+  const char* env = std::getenv("CATDOG_BENCH_IM2COL_FLOATS");
+  if (env && std::atoll(env) > 0) cpu::set_im2col_budget(std::atoll(env));
+}
+
 // One 3x3 'same' relu convolution of `filters` over (batch, size, size, channels).
 void run_conv(benchmark::State& state, int size, int channels, int filters) {
-  cpu::set_cpu_threads(bench_threads());
+  apply_bench_settings();
   const int64_t batch = state.range(0);
   Conv2DConfig config;
   config.filters = filters;
@@ -71,7 +79,7 @@ BENCHMARK(BM_Conv2DSmoke)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The whole conv base, through Sequential (frozen: ping-pong buffers, no activations kept).
 void run_conv_base(benchmark::State& state, int image_size) {
-  cpu::set_cpu_threads(bench_threads());
+  apply_bench_settings();
   const int64_t batch = state.range(0);
   Sequential model = bench::make_vgg16_base(image_size);
   Tensor x({batch, image_size, image_size, 3});
