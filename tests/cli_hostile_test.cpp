@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "data/synth.h"
 #include "tests/support/cli.h"
 #include "tests/support/test_support.h"
+#include "tests/support/training_fixtures.h"
 
 namespace catdog {
 namespace {
@@ -25,16 +25,7 @@ class Hostile : public ::testing::Test {
   }
 
   // A 2-class dataset of 8 small JPEGs per class, 2 of them in test/.
-  std::string small_dataset() {
-    const std::string dir = work_ + "/data";
-    SynthOptions synth;
-    synth.images_per_class = 8;
-    synth.min_width = synth.min_height = 40;
-    synth.max_width = synth.max_height = 56;
-    synth.test_fraction = 0.25;
-    write_synthetic_dataset(dir, synth);
-    return dir;
-  }
+  std::string small_dataset() { return test::write_small_dataset(work_ + "/data", 8, 56); }
 
   CliResult run(const std::vector<std::string>& args, const test::ChildLimits& limits = {}) {
     return test::run_catdog(args, work_, limits);

@@ -9,10 +9,10 @@
 #include <thread>
 
 #include "apps/model_setup.h"
-#include "data/synth.h"
 #include "engine/random.h"
 #include "tests/support/cli.h"
 #include "tests/support/test_support.h"
+#include "tests/support/training_fixtures.h"
 
 namespace catdog {
 namespace {
@@ -26,32 +26,16 @@ std::vector<std::string> train_args(const std::string& data, const std::string& 
           "--out", out};
 }
 
-std::vector<float> saved_weights(const std::string& model_h5) {
-  ModelSetup setup = load_trained_model(model_h5);
-  std::vector<float> all;
-  for (Param* p : setup.model.all_params()) {
-    const std::vector<float> v = p->value.to_vector();
-    all.insert(all.end(), v.begin(), v.end());
-  }
-  return all;
-}
-
 TEST(KillAndResume, SigkillAtRandomMomentsThenResumeEqualsAnUninterruptedRun) {
   const std::string work = test::temp_dir("kill_resume");
-  const std::string data = work + "/data";
-  SynthOptions synth;
-  synth.images_per_class = 24;
-  synth.min_width = synth.min_height = 40;
-  synth.max_width = synth.max_height = 64;
-  synth.test_fraction = 0.25;
-  write_synthetic_dataset(data, synth);
+  const std::string data = test::write_small_dataset(work + "/data", 24, 64);
 
   // The run nobody interrupts, timed so the kills can land anywhere in it.
   const auto start = Clock::now();
   const test::CliResult straight = test::run_catdog(train_args(data, work + "/straight"), work);
   const double run_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   ASSERT_EQ(straight.exit_code, 0) << straight.out << straight.err;
-  const std::vector<float> expected = saved_weights(work + "/straight/model.h5");
+  const std::vector<float> expected = test::saved_weights(work + "/straight/model.h5");
 
   constexpr int kTrials = 12;
   int killed_mid_run = 0, resumed = 0;
@@ -84,7 +68,7 @@ TEST(KillAndResume, SigkillAtRandomMomentsThenResumeEqualsAnUninterruptedRun) {
     resumed += has_checkpoint;
     const test::CliResult finished = test::run_catdog(again, work);
     ASSERT_EQ(finished.exit_code, 0) << test::read_text(log) << finished.out << finished.err;
-    EXPECT_EQ(test::max_abs_difference(saved_weights(out + "/model.h5"), expected), 0.0);
+    EXPECT_EQ(test::max_abs_difference(test::saved_weights(out + "/model.h5"), expected), 0.0);
   }
   std::cout << kTrials << " trials over a " << run_seconds << " s run: " << killed_mid_run
             << " killed mid-run, " << resumed << " resumed from a checkpoint, the rest restarted\n";

@@ -8,9 +8,9 @@
 #include "apps/commands.h"
 #include "apps/model_setup.h"
 #include "apps/trainer.h"
-#include "data/synth.h"
 #include "tests/support/cli.h"
 #include "tests/support/test_support.h"
+#include "tests/support/training_fixtures.h"
 
 namespace catdog {
 namespace {
@@ -19,15 +19,7 @@ namespace fs = std::filesystem;
 
 // 2 x `per_class` small JPEGs (40..64 px), a quarter of them in test/.
 std::string small_dataset(const std::string& name, int per_class) {
-  const std::string dir = test::temp_dir(name);
-  SynthOptions synth;
-  synth.images_per_class = per_class;
-  synth.min_width = synth.min_height = 40;
-  synth.max_width = synth.max_height = 64;
-  synth.test_fraction = 0.25;
-  synth.seed = 3;
-  write_synthetic_dataset(dir, synth);
-  return dir;
+  return test::write_small_dataset(test::temp_dir(name), per_class, 64, /*seed=*/3);
 }
 
 // vgg1 at 32x32: 18 train images per class -> 36 images, 5 batches of 8 per epoch.
@@ -49,17 +41,6 @@ TrainOptions small_run(const std::string& data, const std::string& out) {
 TrainResult train_quietly(const TrainOptions& o) {
   std::ostringstream progress;
   return train(o, progress);
-}
-
-// Every parameter of a saved model, concatenated in layer order.
-std::vector<float> saved_weights(const std::string& model_h5) {
-  ModelSetup setup = load_trained_model(model_h5);
-  std::vector<float> all;
-  for (Param* p : setup.model.all_params()) {
-    const std::vector<float> v = p->value.to_vector();
-    all.insert(all.end(), v.begin(), v.end());
-  }
-  return all;
 }
 
 class Trainer : public ::testing::Test {
@@ -98,8 +79,8 @@ TEST_F(Trainer, TwoPlusTwoEpochsEqualFour) {
     EXPECT_EQ(resumed.history[e].loss, four.history[e].loss) << "epoch " << e + 1;
     EXPECT_EQ(resumed.history[e].val_accuracy, four.history[e].val_accuracy) << "epoch " << e + 1;
   }
-  const std::vector<float> a = saved_weights(straight.out_dir + "/model.h5");
-  const std::vector<float> b = saved_weights(split.out_dir + "/model.h5");
+  const std::vector<float> a = test::saved_weights(straight.out_dir + "/model.h5");
+  const std::vector<float> b = test::saved_weights(split.out_dir + "/model.h5");
   ASSERT_EQ(a.size(), b.size());
   EXPECT_EQ(test::max_abs_difference(b, a), 0.0);
   // And training did something: the weights are not the initial ones.
@@ -126,8 +107,8 @@ TEST_F(Trainer, StoppedMidEpochResumesExactly) {
   const TrainResult rest = train_quietly(stopped);
   EXPECT_FALSE(rest.interrupted);
   ASSERT_EQ(rest.history.size(), 3u);
-  EXPECT_EQ(test::max_abs_difference(saved_weights(stopped.out_dir + "/model.h5"),
-                                     saved_weights(straight.out_dir + "/model.h5")),
+  EXPECT_EQ(test::max_abs_difference(test::saved_weights(stopped.out_dir + "/model.h5"),
+                                     test::saved_weights(straight.out_dir + "/model.h5")),
             0.0);
 }
 
@@ -198,8 +179,8 @@ TEST_F(Trainer, CachedAndUncachedGiveTheSameLosses) {
                 1e-5 * std::abs(uncached.history[e].val_loss)) << "epoch " << e + 1;
     EXPECT_EQ(cached.history[e].accuracy, uncached.history[e].accuracy) << "epoch " << e + 1;
   }
-  EXPECT_LT(test::max_relative_error(saved_weights(dir + "/cached/model.h5"),
-                                     saved_weights(dir + "/uncached/model.h5")),
+  EXPECT_LT(test::max_relative_error(test::saved_weights(dir + "/cached/model.h5"),
+                                     test::saved_weights(dir + "/uncached/model.h5")),
             1e-4);
 }
 
