@@ -10,11 +10,7 @@ namespace catdog {
 
 void upload_vector(const std::vector<float>& values, Tensor& out, ExecContext& ctx) {
   const Shape shape = {static_cast<int64_t>(values.size())};
-  if (!out.defined() || out.device() != ctx.device) {
-    out = Tensor(shape, DType::f32, ctx.device);
-  } else {
-    out.resize(shape);
-  }
+  out.reuse_as(shape, DType::f32, ctx.device);
   out.copy_from(Tensor::from_vector(shape, values));
 }
 

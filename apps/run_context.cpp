@@ -46,21 +46,13 @@ void make_model_input(const Tensor& pixels, Preprocess mode, ExecContext& ctx, T
                "expected uint8 (N, H, W, 3) pixels, got ", dtype_name(pixels.dtype()), " ",
                to_string(pixels.shape()));
   const int64_t count = pixels.numel() / 3;
-  if (!out.defined() || out.device() != ctx.device || out.dtype() != DType::f32) {
-    out = Tensor(pixels.shape(), DType::f32, ctx.device);
-  } else {
-    out.resize(pixels.shape());
-  }
+  out.reuse_as(pixels.shape(), DType::f32, ctx.device);
   if (!ctx.on_gpu()) {
     preprocess_cpu(pixels.u8(), count, mode, out.f32());
     return;
   }
 #if CATDOG_WITH_CUDA
-  if (!staging.defined() || staging.device() != Device::cuda) {
-    staging = Tensor(pixels.shape(), DType::u8, Device::cuda);
-  } else {
-    staging.resize(pixels.shape());
-  }
+  staging.reuse_as(pixels.shape(), DType::u8, Device::cuda);
   staging.copy_from(pixels);
   cuda::preprocess(staging.u8(), count, mode, out.raw(), DType::f32, *ctx.cuda);
 #else

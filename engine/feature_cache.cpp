@@ -1,28 +1,9 @@
 #include "engine/feature_cache.h"
 
-#include <cstring>
 
-#include "engine/device.h"
 #include "engine/error.h"
 
 namespace catdog {
-
-namespace {
-
-// Copy `bytes` between any two places, choosing the right kind of copy.
-void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
-  if (dst_device == Device::cpu && src_device == Device::cpu) {
-    std::memcpy(dst, src, bytes);
-  } else if (dst_device == Device::cpu) {
-    copy_device_to_host(dst, src, bytes);
-  } else if (src_device == Device::cpu) {
-    copy_host_to_device(dst, src, bytes);
-  } else {
-    copy_device_to_device(dst, src, bytes);
-  }
-}
-
-}  // namespace
 
 FeatureCache::FeatureCache(int64_t slots, Shape feature_shape, Device compute_device,
                            size_t device_budget)
@@ -63,11 +44,7 @@ void FeatureCache::store(const std::vector<int64_t>& slots, const Tensor& batch)
 void FeatureCache::gather(const std::vector<int64_t>& slots, Tensor& out, ExecContext& ctx) const {
   Shape shape = {static_cast<int64_t>(slots.size())};
   shape.insert(shape.end(), feature_shape_.begin(), feature_shape_.end());
-  if (!out.defined() || out.device() != ctx.device || out.dtype() != DType::f32) {
-    out = Tensor(shape, DType::f32, ctx.device);
-  } else {
-    out.resize(shape);
-  }
+  out.reuse_as(shape, DType::f32, ctx.device);
   const size_t row = static_cast<size_t>(numel(feature_shape_)) * sizeof(float);
   for (size_t r = 0; r < slots.size(); ++r) {
     const int64_t s = slots[r];

@@ -37,15 +37,6 @@ void convert_into(const Tensor& src, Tensor& dst, ExecContext& ctx) {
 #endif
 }
 
-// Make `t` a tensor of this shape, dtype and device, reusing its memory when possible.
-void ensure(Tensor& t, const Shape& shape, DType dtype, Device device) {
-  if (t.defined() && t.dtype() == dtype && t.device() == device) {
-    t.resize(shape);
-  } else {
-    t = Tensor(shape, dtype, device);
-  }
-}
-
 bool has_trainable_params(Layer& layer) {
   if (!layer.trainable()) return false;
   for (Param* p : layer.params()) {
@@ -152,7 +143,7 @@ const Tensor& Sequential::forward(const Tensor& x, ExecContext& ctx, size_t begi
   int which = -1;
   const DType low = frozen_dtype(ctx);
   if (begin < std::min(tb, end) && current.dtype() != low) {
-    ensure(ping_, current.shape(), low, ctx.device);
+    ping_.reuse_as(current.shape(), low, ctx.device);
     convert_into(current, ping_, ctx);
     current = ping_;
     which = 0;
@@ -169,7 +160,7 @@ const Tensor& Sequential::forward(const Tensor& x, ExecContext& ctx, size_t begi
       }
       Tensor& buffer = which == 0 ? pong_ : ping_;
       which = which == 0 ? 1 : 0;
-      ensure(buffer, out_shape, low, ctx.device);
+      buffer.reuse_as(out_shape, low, ctx.device);
       layer.forward(current, buffer, ctx);
       current = buffer;
       continue;
@@ -177,18 +168,18 @@ const Tensor& Sequential::forward(const Tensor& x, ExecContext& ctx, size_t begi
     if (current.dtype() != DType::f32) {  // leaving a reduced-precision frozen part
       Tensor& buffer = which == 0 ? pong_ : ping_;
       which = which == 0 ? 1 : 0;
-      ensure(buffer, current.shape(), DType::f32, ctx.device);
+      buffer.reuse_as(current.shape(), DType::f32, ctx.device);
       convert_into(current, buffer, ctx);
       current = buffer;
     }
     inputs_[i] = current;
-    if (!layer.is_view()) ensure(outputs_[i], out_shape, DType::f32, ctx.device);
+    if (!layer.is_view()) outputs_[i].reuse_as(out_shape, DType::f32, ctx.device);
     layer.forward(current, outputs_[i], ctx);
     current = outputs_[i];
   }
   if (current.dtype() != DType::f32) {  // the caller always gets float32
     Tensor& buffer = which == 0 ? pong_ : ping_;
-    ensure(buffer, current.shape(), DType::f32, ctx.device);
+    buffer.reuse_as(current.shape(), DType::f32, ctx.device);
     convert_into(current, buffer, ctx);
     current = buffer;
   }
@@ -217,7 +208,7 @@ void Sequential::backward(const Tensor& dloss, ExecContext& ctx) {
     if (need_dx) {
       Tensor& buffer = which == 0 ? grad_b_ : grad_a_;
       which = which == 0 ? 1 : 0;
-      ensure(buffer, inputs_[i].shape(), DType::f32, ctx.device);
+      buffer.reuse_as(inputs_[i].shape(), DType::f32, ctx.device);
       dx = &buffer;
     }
     layer.backward(inputs_[i], outputs_[i], dy, dx, ctx);

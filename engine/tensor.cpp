@@ -149,6 +149,14 @@ void Tensor::resize(const Shape& shape) {
   *this = Tensor(shape, dtype_, where, pin);
 }
 
+void Tensor::reuse_as(const Shape& shape, DType dtype, Device device) {
+  if (defined() && dtype_ == dtype && this->device() == device) {
+    resize(shape);
+  } else {
+    *this = Tensor(shape, dtype, device);
+  }
+}
+
 Tensor Tensor::to(Device target) const {
   if (defined() && device() == target) return *this;
   Tensor t(shape_, dtype_, target);
@@ -168,15 +176,18 @@ void Tensor::copy_from(const Tensor& src) {
                " tensor of shape ", to_string(shape_));
   const size_t n = nbytes();
   if (n == 0) return;
-  const Device from = src.device(), to = device();
-  if (from == Device::cpu && to == Device::cpu) {
-    std::memmove(raw(), src.raw(), n);
-  } else if (from == Device::cpu) {
-    copy_host_to_device(raw(), src.raw(), n);
-  } else if (to == Device::cpu) {
-    copy_device_to_host(raw(), src.raw(), n);
+  copy_bytes(raw(), device(), src.raw(), src.device(), n);
+}
+
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
+  if (dst_device == Device::cpu && src_device == Device::cpu) {
+    std::memmove(dst, src, bytes);
+  } else if (src_device == Device::cpu) {
+    copy_host_to_device(dst, src, bytes);
+  } else if (dst_device == Device::cpu) {
+    copy_device_to_host(dst, src, bytes);
   } else {
-    copy_device_to_device(raw(), src.raw(), n);
+    copy_device_to_device(dst, src, bytes);
   }
 }
 

@@ -42,6 +42,10 @@ struct Storage {
   bool pinned = false;
 };
 
+// Copy `bytes` from `src` in `src_device` memory to `dst` in `dst_device` memory (host buffers
+// may overlap).
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
+
 class Tensor {
  public:
   Tensor() = default;
@@ -78,6 +82,9 @@ class Tensor {
   // allocate); otherwise allocate anew. Contents are unspecified afterwards. Other handles to the
   // same storage see the new contents: this is how the executor's buffers are recycled.
   void resize(const Shape& shape);
+  // Make this a `dtype` tensor of `shape` on `device`: resize() when it already holds that dtype
+  // on that device, a new allocation otherwise. For buffers kept from one step to the next.
+  void reuse_as(const Shape& shape, DType dtype, Device device);
   // Same shape, dtype and contents on `device` (a copy; returns *this when already there).
   Tensor to(Device device) const;
   Tensor clone() const;

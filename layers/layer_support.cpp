@@ -130,12 +130,6 @@ Tensor& grad_of(Param& p) {
   return p.grad;
 }
 
-void ensure_cpu(Tensor& t, const Shape& shape) {
-  if (t.defined() && t.device() == Device::cpu && t.dtype() == DType::f32) {
-    if (t.shape() != shape) t.resize(shape);
-  } else {
-    t = Tensor(shape);
-  }
-}
+void ensure_cpu(Tensor& t, const Shape& shape) { t.reuse_as(shape, DType::f32, Device::cpu); }
 
 }  // namespace catdog::layer_support
