@@ -292,6 +292,8 @@ TrainResult train(const TrainOptions& options, std::ostream& out) {
 
   // ---- the feature cache: the frozen base runs once per image ----
   std::unique_ptr<FeatureCache> train_cache, test_cache;
+  std::vector<int64_t> test_slots;  // the test images that decoded, and their labels
+  std::vector<float> test_labels;
   if (use_cache) {
     const auto start = Clock::now();
     const Shape out_shape = model.layer_output_shape(frozen_end - 1, 1);
@@ -316,7 +318,14 @@ TrainResult train(const TrainOptions& options, std::ostream& out) {
       result.skipped_images += static_cast<int64_t>(set.images.size()) - cache->filled_count();
     };
     fill(train_set, train_cache, "train");
-    if (validate) fill(test_set, test_cache, "test");
+    if (validate) {
+      fill(test_set, test_cache, "test");
+      for (int64_t i = 0; i < test_cache->slots_count(); ++i) {
+        if (!test_cache->filled(i)) continue;
+        test_slots.push_back(i);
+        test_labels.push_back(static_cast<float>(test_set.images[static_cast<size_t>(i)].label));
+      }
+    }
     result.extract_seconds = seconds_since(start);
     say(cat("Frozen base ran once per image in ", result.extract_seconds, " s"));
   }
@@ -325,6 +334,10 @@ TrainResult train(const TrainOptions& options, std::ostream& out) {
   Tensor staging, input, features, labels_device, dlogits;
   const bool terminal = is_terminal(out);
   int64_t steps_this_call = 0;
+  // Ctrl-C, or --stop-after-steps (the tests' stand-in for it) reached.
+  const auto stop_wanted = [&] {
+    return g_stop_requested || (o.stop_after_steps >= 0 && steps_this_call >= o.stop_after_steps);
+  };
   for (int epoch = progress.epochs_done + 1; epoch <= o.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     // This epoch's order, as dataset positions; with the cache, only images that decoded.
@@ -382,11 +395,7 @@ TrainResult train(const TrainOptions& options, std::ostream& out) {
         logits = &model.forward(input, ctx);
       }
       upload_vector(labels, labels_device, ctx);
-      if (!dlogits.defined() || dlogits.device() != ctx.device) {
-        dlogits = Tensor(logits->shape(), DType::f32, ctx.device);
-      } else {
-        dlogits.resize(logits->shape());
-      }
+      dlogits.reuse_as(logits->shape(), DType::f32, ctx.device);
       int64_t correct = 0;
       const double loss = sigmoid_bce_from_logits(*logits, labels_device, &dlogits, &correct, ctx);
       model.backward(dlogits, ctx);
@@ -405,10 +414,9 @@ TrainResult train(const TrainOptions& options, std::ostream& out) {
       bar.update(step + 1, progress.loss_sum / progress.seen,
                  static_cast<double>(progress.correct) / progress.seen,
                  progress.seen / std::max(elapsed, 1e-9), waited / std::max(elapsed, 1e-9));
-      if (g_stop_requested ||
-          (o.stop_after_steps >= 0 && steps_this_call >= o.stop_after_steps)) {
-        stopped = step + 1 < steps;
-        if (stopped) break;
+      if (stop_wanted() && step + 1 < steps) {
+        stopped = true;
+        break;
       }
     }
     if (!use_cache) result.skipped_images = pipeline->epoch_stats().skipped;
@@ -444,14 +452,8 @@ TrainResult train(const TrainOptions& options, std::ostream& out) {
     if (validate) {
       Evaluation val;
       if (use_cache) {
-        std::vector<int64_t> slots;
-        std::vector<float> labels;
-        for (int64_t i = 0; i < test_cache->slots_count(); ++i) {
-          if (!test_cache->filled(i)) continue;
-          slots.push_back(i);
-          labels.push_back(static_cast<float>(test_set.images[static_cast<size_t>(i)].label));
-        }
-        val = evaluate_cached(model, frozen_end, *test_cache, slots, labels, o.batch, ctx);
+        val = evaluate_cached(model, frozen_end, *test_cache, test_slots, test_labels, o.batch,
+                              ctx);
       } else {
         val = evaluate_dataset(model, test_set, pipe, setup.preprocess, ctx);
       }
@@ -469,12 +471,11 @@ TrainResult train(const TrainOptions& options, std::ostream& out) {
     say(summary);
 
     // Everything a killed run needs, each file written atomically.
-    progress.epochs_done = epoch;
-    progress.batches_done = 0;
-    progress.loss_sum = 0;
-    progress.correct = progress.seen = 0;
-    progress.train_seconds = progress.wait_seconds = progress.epoch_seconds = 0;
-    progress.step = ctx.step;
+    Progress next;
+    next.epochs_done = epoch;
+    next.step = ctx.step;
+    next.history = std::move(progress.history);
+    progress = std::move(next);
     write_history_csv((run_dir / "history.csv").string(), progress.history);
     std::string why;
     if (!draw_curves((run_dir / "curves.png").string(), progress.history, &why)) {
@@ -485,8 +486,7 @@ TrainResult train(const TrainOptions& options, std::ostream& out) {
     extras.training_config = training_config_json(o);
     save_keras_model(model_path, model, setup.name, extras);
     save_checkpoint(checkpoint_path, model, setup, o, progress);
-    if (g_stop_requested || (o.stop_after_steps >= 0 && steps_this_call >= o.stop_after_steps &&
-                             epoch < o.epochs)) {
+    if (stop_wanted() && epoch < o.epochs) {
       say(cat("Stopped after epoch ", epoch, "; checkpoint written to ", checkpoint_path,
               ". Continue with the same command and --resume."));
       result.interrupted = true;
