@@ -1,6 +1,5 @@
 #include "engine/feature_cache.h"
 
-
 #include "engine/error.h"
 
 namespace catdog {
