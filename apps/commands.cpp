@@ -4,15 +4,15 @@
 #include <filesystem>
 #include <iostream>
 
-#include "apps/batches.h"
-#include "apps/model_setup.h"
-#include "apps/run_context.h"
-#include "apps/trainer.h"
+#include "training/batches.h"
+#include "training/model_setup.h"
+#include "training/run_context.h"
+#include "training/trainer.h"
 #include "data/decode.h"
 #include "data/resize.h"
 #include "data/synth.h"
 #include "engine/builtin_models.h"
-#include "engine/error.h"
+#include "core/error.h"
 #include "engine/loss.h"
 #include "engine/model_config.h"
 #include "layers/dense.h"

@@ -1,4 +1,4 @@
-// The subcommands other than `train` (apps/trainer.h), as functions returning an exit code.
+// The subcommands other than `train` (training/trainer.h), as functions returning an exit code.
 #pragma once
 
 #include <cstdint>

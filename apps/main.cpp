@@ -9,10 +9,10 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/commands.h"
-#include "apps/trainer.h"
+#include "training/trainer.h"
 #include "data/dataset.h"
 #include "data/synth.h"
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace {
 

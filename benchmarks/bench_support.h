@@ -18,13 +18,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/run_context.h"
+#include "training/run_context.h"
 #include "engine/builtin_models.h"
-#include "engine/device.h"
-#include "engine/error.h"
+#include "core/device.h"
+#include "core/error.h"
 #include "engine/loss.h"
 #include "engine/model_config.h"
-#include "engine/random.h"
+#include "core/random.h"
 #include "engine/sequential.h"
 #include "engine/sgd.h"
 #include "layers/conv2d.h"

@@ -1,4 +1,4 @@
-// Whole epochs end to end, through the trainer library (apps/trainer.h, what `catdog train` runs):
+// Whole epochs end to end, through the trainer library (training/trainer.h, what `catdog train` runs):
 // JPEG decode -> resize -> pinned batch -> GPU -> frozen base (or the feature cache) -> head step,
 // plus validation on test/ after each epoch, checkpoints and run files, as a user would see it.
 //
@@ -38,7 +38,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/trainer.h"
+#include "training/trainer.h"
 #include "benchmarks/bench_support.h"
 #include "data/synth.h"
 #include "weights/keras_h5.h"

@@ -26,15 +26,15 @@
 #include <vector>
 
 #include "benchmarks/bench_support.h"
-#include "engine/context.h"
-#include "engine/device.h"
-#include "engine/tensor.h"
+#include "core/context.h"
+#include "core/device.h"
+#include "core/tensor.h"
 
 #if CATDOG_WITH_CUDA
 #include <cublas_v2.h>
 
-#include "kernels/cuda/checks.h"
-#include "kernels/cuda/cuda_context.h"
+#include "core/cuda_checks.h"
+#include "core/cuda_context.h"
 #include "kernels/cuda/ops.h"
 #endif
 

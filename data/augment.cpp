@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/random.h"
+#include "core/random.h"
 
 namespace catdog {
 namespace {

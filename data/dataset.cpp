@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <set>
 
-#include "engine/error.h"
-#include "engine/random.h"
+#include "core/error.h"
+#include "core/random.h"
 
 namespace catdog {
 namespace fs = std::filesystem;

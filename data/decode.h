@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "data/image.h"
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog {
 

@@ -2,7 +2,7 @@
 
 #include <turbojpeg.h>
 
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog {
 

@@ -12,12 +12,12 @@
 
 #include "data/augment.h"
 #include "data/log.h"
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog {
 namespace {
 
-// Epoch shuffles use streams 0x53000000 + epoch of engine/random.h.
+// Epoch shuffles use streams 0x53000000 + epoch of core/random.h.
 constexpr uint64_t kShuffleStream = 0x53000000ull;
 
 using Clock = std::chrono::steady_clock;

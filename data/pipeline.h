@@ -22,7 +22,7 @@
 #include "data/dataset.h"
 #include "data/decode.h"
 #include "data/resize.h"
-#include "engine/tensor.h"
+#include "core/tensor.h"
 
 namespace catdog {
 

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "data/dataset.h"
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog {
 namespace fs = std::filesystem;

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog {
 namespace {

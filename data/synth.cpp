@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "data/encode_jpeg.h"
-#include "engine/error.h"
-#include "engine/random.h"
+#include "core/error.h"
+#include "core/random.h"
 
 namespace catdog {
 namespace {

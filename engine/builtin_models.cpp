@@ -1,6 +1,6 @@
 #include "engine/builtin_models.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog {
 

@@ -1,6 +1,6 @@
 #include "engine/feature_cache.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog {
 

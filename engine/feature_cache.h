@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/context.h"
-#include "engine/tensor.h"
+#include "core/context.h"
+#include "core/tensor.h"
 
 namespace catdog {
 

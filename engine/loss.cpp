@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "engine/error.h"
+#include "core/error.h"
 #if CATDOG_WITH_CUDA
 #include "kernels/cuda/ops.h"
 #endif

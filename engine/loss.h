@@ -7,8 +7,8 @@
 // The batch loss is the mean over the batch, so dL/dz_i = (p_i - t_i) / N.
 #pragma once
 
-#include "engine/context.h"
-#include "engine/tensor.h"
+#include "core/context.h"
+#include "core/tensor.h"
 
 namespace catdog {
 

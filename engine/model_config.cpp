@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
-#include "layers/registry.h"
+#include "core/error.h"
+#include "engine/layer_registry.h"
 
 namespace catdog {
 

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "engine/error.h"
-#include "engine/random.h"
+#include "core/error.h"
+#include "core/random.h"
 #include "layers/dropout.h"
 #if CATDOG_WITH_CUDA
 #include "kernels/cuda/ops.h"

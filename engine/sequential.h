@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/layer.h"
+#include "layers/layer.h"
 
 namespace catdog {
 
@@ -41,7 +41,7 @@ class Sequential {
   void freeze_before(size_t end);
 
   // Fill every parameter from its initializer, drawing from (seed, t) with t counting the
-  // parameters in order (engine/random.h).
+  // parameters in order (core/random.h).
   void initialize(uint64_t seed);
 
   // Run layers [begin, end) on x (end = npos: to the last). When training, the activations of the

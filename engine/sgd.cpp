@@ -1,6 +1,6 @@
 #include "engine/sgd.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 #if CATDOG_WITH_CUDA
 #include "kernels/cuda/ops.h"
 #endif

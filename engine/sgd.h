@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "engine/context.h"
-#include "engine/layer.h"
+#include "core/context.h"
+#include "layers/layer.h"
 
 namespace catdog {
 

@@ -20,7 +20,7 @@
 #include <string>
 
 #include "data/dataset.h"
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace fs = std::filesystem;
 

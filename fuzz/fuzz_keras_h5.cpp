@@ -2,7 +2,7 @@
 // written to a temporary file, then
 //   read_keras_h5       every layout (legacy weights, save_weights, full model), then
 //   load_weights        for a weights file: by order into a small fixed model (the seeds fit it),
-//   load_trained_model  for a full model (apps/model_setup.h): its model_config, weights and
+//   load_trained_model  for a full model (training/model_setup.h): its model_config, weights and
 //                       catdog_state, as `catdog evaluate --model model.h5` reads them.
 //
 // Asserts: a catdog::Error is the only acceptable failure; every weight read holds exactly as
@@ -17,8 +17,8 @@
 #include <fstream>
 #include <string>
 
-#include "apps/model_setup.h"
-#include "engine/error.h"
+#include "training/model_setup.h"
+#include "core/error.h"
 #include "engine/model_config.h"
 #include "weights/keras_h5.h"
 

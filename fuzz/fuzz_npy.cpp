@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "weights/npy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

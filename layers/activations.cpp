@@ -1,6 +1,6 @@
 #include "layers/activations.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "kernels/cpu/activations.h"
 #include "layers/layer_support.h"
 

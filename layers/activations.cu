@@ -1,6 +1,6 @@
 // ReLU / LeakyReLU / Activation layers on the GPU (kernels/cuda/activation_kernels.cu). Forward
 // accepts float32, float16 or bfloat16 (y has x's type); backward is float32.
-#include "engine/profiling.h"
+#include "core/profiling.h"
 #include "layers/activations.h"
 #include "layers/gpu_support.cuh"
 

@@ -5,7 +5,7 @@
 //   sigmoid:    y = 1 / (1 + exp(-x))     dy/dx = y (1 - y)
 #pragma once
 
-#include "engine/layer.h"
+#include "layers/layer.h"
 
 namespace catdog {
 

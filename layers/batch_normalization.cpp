@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "kernels/cpu/batch_norm.h"
 #include "layers/layer_support.h"
 

@@ -1,7 +1,7 @@
 // BatchNormalization (inference form) on the GPU: fold the statistics into a per-channel scale and
 // shift (kernels/cuda/normalization_kernels.cu), then y = scale * x + shift. The fold is redone
 // each call: C values, far cheaper than the pass over the activations.
-#include "engine/profiling.h"
+#include "core/profiling.h"
 #include "layers/batch_normalization.h"
 #include "layers/gpu_support.cuh"
 #include "layers/layer_support.h"

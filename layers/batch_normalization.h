@@ -4,7 +4,7 @@
 // Training-mode batch statistics are not supported: catdog only runs BN inside frozen bases.
 #pragma once
 
-#include "engine/layer.h"
+#include "layers/layer.h"
 
 namespace catdog {
 

@@ -1,6 +1,6 @@
 #include "layers/conv2d.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "kernels/cpu/activations.h"
 #include "kernels/cpu/conv2d.h"
 #include "layers/layer_support.h"

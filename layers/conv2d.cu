@@ -19,7 +19,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/profiling.h"
+#include "core/profiling.h"
 #include "kernels/cpu/conv_geometry.h"
 #include "layers/conv2d.h"
 #include "layers/gpu_support.cuh"

@@ -6,7 +6,7 @@
 // GPU: cuDNN (layers/conv2d.cu).
 #pragma once
 
-#include "engine/layer.h"
+#include "layers/layer.h"
 
 namespace catdog {
 

@@ -1,6 +1,6 @@
 #include "layers/dense.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "kernels/cpu/activations.h"
 #include "kernels/cpu/dense.h"
 #include "layers/layer_support.h"

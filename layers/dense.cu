@@ -8,7 +8,7 @@
 //   dW        dW^T (M x K) = dZ^T (M x N) * X (N x K)        gemm(N, T, M, K, N)
 //   dX        dX^T (K x N) = W (K x M)    * dZ^T (M x N)     gemm(T, N, K, N, M)
 // then the bias and activation (kernels/cuda/activation_kernels.cu), db = column sums of dZ.
-#include "engine/profiling.h"
+#include "core/profiling.h"
 #include "layers/dense.h"
 #include "layers/gpu_support.cuh"
 #include "layers/layer_support.h"

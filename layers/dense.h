@@ -7,7 +7,7 @@
 // sigmoid-then-log is not (engine/loss.h).
 #pragma once
 
-#include "engine/layer.h"
+#include "layers/layer.h"
 
 namespace catdog {
 

@@ -1,6 +1,6 @@
 #include "layers/dropout.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "kernels/cpu/dropout.h"
 #include "layers/layer_support.h"
 

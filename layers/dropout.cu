@@ -1,6 +1,6 @@
 // Dropout on the GPU: the CPU's mask (kernels/cpu/dropout_mask.h) evaluated per element in a
 // kernel, so CPU and GPU runs drop the same elements. Identity when not training.
-#include "engine/profiling.h"
+#include "core/profiling.h"
 #include "layers/dropout.h"
 #include "layers/gpu_support.cuh"
 

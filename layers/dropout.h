@@ -4,7 +4,7 @@
 // backward recomputes it.
 #pragma once
 
-#include "engine/layer.h"
+#include "layers/layer.h"
 
 namespace catdog {
 

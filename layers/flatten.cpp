@@ -1,6 +1,6 @@
 #include "layers/flatten.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "layers/layer_support.h"
 
 namespace catdog {

@@ -2,7 +2,7 @@
 // exactly Keras' channels-last flatten order, so a head trained here is a Keras head.
 #pragma once
 
-#include "engine/layer.h"
+#include "layers/layer.h"
 
 namespace catdog {
 

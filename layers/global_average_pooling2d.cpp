@@ -1,6 +1,6 @@
 #include "layers/global_average_pooling2d.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "kernels/cpu/global_average_pool2d.h"
 #include "layers/layer_support.h"
 

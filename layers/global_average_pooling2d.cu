@@ -1,5 +1,5 @@
 // GlobalAveragePooling2D on the GPU (kernels/cuda/pooling_kernels.cu): y[n, c] = mean over (h, w).
-#include "engine/profiling.h"
+#include "core/profiling.h"
 #include "layers/global_average_pooling2d.h"
 #include "layers/gpu_support.cuh"
 

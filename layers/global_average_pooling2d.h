@@ -2,7 +2,7 @@
 // Backward spreads dy[n, c] / (H * W) over every position.
 #pragma once
 
-#include "engine/layer.h"
+#include "layers/layer.h"
 
 namespace catdog {
 

@@ -7,12 +7,12 @@
 
 #include <string>
 
-#include "engine/context.h"
-#include "engine/error.h"
-#include "engine/layer.h"
-#include "engine/tensor.h"
-#include "kernels/cuda/checks.h"
-#include "kernels/cuda/cuda_context.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "layers/layer.h"
+#include "core/tensor.h"
+#include "core/cuda_checks.h"
+#include "core/cuda_context.h"
 #include "kernels/cuda/launchers.h"
 
 namespace catdog::gpu_support {

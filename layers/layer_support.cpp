@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog::layer_support {
 

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/layer.h"
+#include "layers/layer.h"
 
 namespace catdog::layer_support {
 

@@ -1,6 +1,6 @@
 #include "layers/max_pooling2d.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "kernels/cpu/max_pool2d.h"
 #include "layers/layer_support.h"
 

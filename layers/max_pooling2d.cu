@@ -3,7 +3,7 @@
 // why: TensorFlow's asymmetric -inf padding and the first-maximum rule for ties).
 #include <memory>
 
-#include "engine/profiling.h"
+#include "core/profiling.h"
 #include "kernels/cpu/conv_geometry.h"
 #include "layers/gpu_support.cuh"
 #include "layers/max_pooling2d.h"

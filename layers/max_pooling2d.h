@@ -3,7 +3,7 @@
 // dy to the (first) maximum of each window.
 #pragma once
 
-#include "engine/layer.h"
+#include "layers/layer.h"
 #include "layers/conv2d.h"  // Padding
 
 namespace catdog {

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/parallel.h"
 #include "layers/conv2d.h"

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "data/augment.h"
-#include "engine/random.h"
+#include "core/random.h"
 
 namespace catdog {
 namespace {

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "data/dataset.h"
-#include "engine/error.h"
+#include "core/error.h"
 #include "tests/support/test_support.h"
 
 namespace catdog {

@@ -14,7 +14,7 @@
 
 #include "data/decode.h"
 #include "data/encode_jpeg.h"
-#include "engine/random.h"
+#include "core/random.h"
 #include "tests/support/test_support.h"
 
 namespace catdog {

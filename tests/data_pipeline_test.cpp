@@ -14,8 +14,8 @@
 #include "data/encode_jpeg.h"
 #include "data/log.h"
 #include "data/pipeline.h"
-#include "engine/error.h"
-#include "engine/random.h"
+#include "core/error.h"
+#include "core/random.h"
 #include "tests/support/test_support.h"
 
 namespace catdog {

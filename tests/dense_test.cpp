@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "layers/dense.h"
 #include "tests/support/gradient_check.h"
 #include "tests/support/test_support.h"

@@ -12,9 +12,9 @@
 
 #include <gtest/gtest.h>
 
-#include "apps/model_setup.h"
+#include "training/model_setup.h"
 #include "data/dataset.h"
-#include "engine/error.h"
+#include "core/error.h"
 #include "engine/model_config.h"
 #include "tests/support/test_support.h"
 #include "weights/keras_h5.h"

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/device.h"
-#include "engine/error.h"
+#include "core/device.h"
+#include "core/error.h"
 #include "tests/support/test_support.h"
 
 namespace catdog {

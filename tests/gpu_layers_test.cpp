@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/device.h"
-#include "engine/error.h"
+#include "core/device.h"
+#include "core/error.h"
 #include "layers/activations.h"
 #include "layers/batch_normalization.h"
 #include "layers/conv2d.h"

@@ -9,10 +9,11 @@
 #include <gtest/gtest.h>
 
 #include "data/augment.h"
-#include "engine/device.h"
+#include "core/device.h"
 #include "kernels/cpu/preprocess.h"
 #include "tests/support/test_support.h"
 #if CATDOG_WITH_CUDA
+#include "core/cuda_context.h"
 #include "kernels/cuda/ops.h"
 #endif
 

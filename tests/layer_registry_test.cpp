@@ -7,12 +7,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "layers/activations.h"
 #include "layers/conv2d.h"
 #include "layers/dense.h"
 #include "layers/max_pooling2d.h"
-#include "layers/registry.h"
+#include "engine/layer_registry.h"
 #include "tests/support/gradient_check.h"
 #include "tests/support/test_support.h"
 

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
-#include "engine/random.h"
+#include "core/error.h"
+#include "core/random.h"
 #include "layers/activations.h"
 #include "layers/batch_normalization.h"
 #include "layers/dropout.h"

@@ -1,7 +1,7 @@
 // The loss and the optimizer, against formulas written out here and finite differences.
 #include <cmath>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "engine/loss.h"
 #include "engine/sgd.h"
 #include "tests/support/test_support.h"

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "tests/support/python_script.h"
 #include "tests/support/test_support.h"
 #include "weights/npy.h"

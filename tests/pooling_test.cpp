@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
-#include "engine/random.h"
+#include "core/error.h"
+#include "core/random.h"
 #include "layers/global_average_pooling2d.h"
 #include "layers/max_pooling2d.h"
 #include "tests/support/gradient_check.h"

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "kernels/cpu/preprocess.h"
 
 namespace catdog {

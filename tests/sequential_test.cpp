@@ -4,12 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/trainer.h"
+#include "training/trainer.h"
 #include "engine/builtin_models.h"
-#include "engine/error.h"
+#include "core/error.h"
 #include "engine/loss.h"
 #include "engine/model_config.h"
-#include "engine/random.h"
+#include "core/random.h"
 #include "engine/sgd.h"
 #include "layers/dense.h"
 #include "tests/support/test_support.h"

@@ -8,8 +8,8 @@
 #include <iostream>
 #include <thread>
 
-#include "apps/model_setup.h"
-#include "engine/random.h"
+#include "training/model_setup.h"
+#include "core/random.h"
 #include "tests/support/cli.h"
 #include "tests/support/test_support.h"
 #include "tests/support/training_fixtures.h"

@@ -5,7 +5,7 @@
 
 #include "engine/loss.h"
 #include "engine/model_config.h"
-#include "engine/random.h"
+#include "core/random.h"
 #include "engine/sgd.h"
 #include "layers/dense.h"
 #include "tests/support/test_support.h"

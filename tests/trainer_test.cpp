@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "apps/commands.h"
-#include "apps/model_setup.h"
-#include "apps/trainer.h"
+#include "training/model_setup.h"
+#include "training/trainer.h"
 #include "tests/support/cli.h"
 #include "tests/support/test_support.h"
 #include "tests/support/training_fixtures.h"

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "tests/support/test_support.h"
 #include "weights/atomic_file.h"
 

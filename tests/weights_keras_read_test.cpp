@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <fstream>
 
-#include "engine/error.h"
-#include "engine/random.h"
+#include "core/error.h"
+#include "core/random.h"
 #include "tests/support/python_script.h"
 #include "tests/support/test_support.h"
 #include "tests/support/vgg16_reference.h"
@@ -16,7 +16,7 @@ namespace catdog {
 namespace {
 
 // The generator spec of shared/reference/README.md, written out again here on purpose (not
-// engine/random.h) so that a few values are checked by a second, independent implementation.
+// core/random.h) so that a few values are checked by a second, independent implementation.
 float spec_weight(uint64_t seed, uint64_t t, uint64_t i, double limit) {
   uint64_t z = ((seed << 32) | t) + (i + 1) * 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "tests/support/python_script.h"
 #include "tests/support/test_support.h"
 #include "weights/keras_h5.h"

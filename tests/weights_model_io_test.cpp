@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
-#include "engine/random.h"
+#include "core/error.h"
+#include "core/random.h"
 #include "tests/support/python_script.h"
 #include "tests/support/test_support.h"
 #include "tests/support/vgg16_reference.h"

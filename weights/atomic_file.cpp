@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog::h5 {
 namespace {

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "weights/hdf5_heap_check.h"
 
 namespace catdog::h5 {

@@ -20,7 +20,7 @@
 
 #include "engine/model_config.h"
 #include "engine/sequential.h"
-#include "engine/tensor.h"
+#include "core/tensor.h"
 
 namespace catdog {
 

@@ -10,7 +10,7 @@
 #include <new>
 #include <string>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "weights/hdf5_util.h"
 #include "weights/keras_h5.h"
 

@@ -1,7 +1,7 @@
 // write_keras_h5: the Keras 2 layouts of docs/FORMATS.md, written atomically.
 #include <string>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "weights/atomic_file.h"
 #include "weights/hdf5_util.h"
 #include "weights/keras_h5.h"

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "weights/atomic_file.h"
 
 namespace catdog {

@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "engine/tensor.h"
+#include "core/tensor.h"
 
 namespace catdog {
 

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "engine/layer.h"  // Activation
+#include "core/activation.h"
 
 namespace catdog::cpu {
 

@@ -10,7 +10,7 @@
 // stride-1 convolution needs no im2col at all: x itself, read as (N*H*W, C), is col.
 #pragma once
 
-#include "engine/layer.h"  // Activation
+#include "core/activation.h"
 #include "kernels/cpu/conv_geometry.h"
 
 namespace catdog::cpu {

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "engine/random.h"  // CATDOG_HOST_DEVICE
+#include "core/random.h"  // CATDOG_HOST_DEVICE
 
 namespace catdog {
 

@@ -4,7 +4,7 @@
 //
 //     uniform01(seed, 0xD0000000 | stream_id, (step << 32) | i) >= rate
 //
-// with uniform01 the splitmix64-based 24-bit uniform of engine/random.h, compared in double,
+// with uniform01 the splitmix64-based 24-bit uniform of core/random.h, compared in double,
 // `seed` the run seed (ExecContext::seed) and `stream_id` the layer's Dropout::stream_id().
 // Kept elements are multiplied by dropout_scale(rate) = 1.0f / (1.0f - rate) (float arithmetic),
 // the others become 0 (inverted dropout, as Keras).
@@ -17,7 +17,7 @@
 
 #include <cstdint>
 
-#include "engine/random.h"
+#include "core/random.h"
 
 namespace catdog {
 

@@ -1,6 +1,6 @@
 #include "kernels/cpu/preprocess.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog {
 

@@ -3,7 +3,7 @@
 // layers/conv2d.cpp and layers/dense.cpp.
 #include <algorithm>
 
-#include "kernels/cuda/checks.h"
+#include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
 #include "kernels/cuda/launchers.h"
 
@@ -22,13 +22,6 @@ __device__ __forceinline__ float activate(float v, ActKind act, float alpha) {
       return e / (1.0f + e);
     }
     default: return v;
-  }
-}
-
-__global__ void fill_kernel(float* y, int64_t n, float value) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
-       i += int64_t(gridDim.x) * blockDim.x) {
-    y[i] = value;
   }
 }
 
@@ -98,12 +91,6 @@ __global__ void column_total_kernel(const float* partial, float* out, int64_t ch
 }
 
 }  // namespace
-
-void fill_f32(float* y, int64_t n, float value, cudaStream_t stream) {
-  if (n <= 0) return;
-  fill_kernel<<<blocks_for(n), kThreads, 0, stream>>>(y, n, value);
-  cudaCheckLaunch("fill_kernel", "n=", n);
-}
 
 void activation_forward(const void* x, void* y, DType dtype, int64_t n, ActKind act, float alpha,
                         cudaStream_t stream) {

@@ -1,7 +1,7 @@
 // Inverted dropout on the GPU with the CPU's mask function (kernels/cpu/dropout_mask.h), so a
 // model trained on either device drops exactly the same elements.
 #include "kernels/cpu/dropout_mask.h"
-#include "kernels/cuda/checks.h"
+#include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
 #include "kernels/cuda/launchers.h"
 

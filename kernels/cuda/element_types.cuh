@@ -1,4 +1,4 @@
-// The element types a GPU activation may have (engine/tensor.h DType f32, f16, bf16), loaded to
+// The element types a GPU activation may have (core/tensor.h DType f32, f16, bf16), loaded to
 // and stored from float so that every kernel computes in float32 whatever it stores.
 //
 //   with_element_type(dtype, "relu", [&](auto tag) { using T = decltype(tag); ... });
@@ -10,8 +10,8 @@
 
 #include <cstdint>
 
-#include "engine/error.h"
-#include "engine/tensor.h"
+#include "core/error.h"
+#include "core/tensor.h"
 
 namespace catdog::cuda {
 

@@ -2,8 +2,8 @@
 // and element type conversion. Twins of kernels/cpu/preprocess.cpp and data/augment.cpp.
 #include <vector>
 
-#include "kernels/cuda/checks.h"
-#include "kernels/cuda/cuda_context.h"
+#include "core/cuda_checks.h"
+#include "core/cuda_context.h"
 #include "kernels/cuda/element_types.cuh"
 #include "kernels/cuda/launchers.h"
 #include "kernels/cuda/ops.h"

@@ -12,15 +12,13 @@
 
 #include <cstdint>
 
-#include "engine/tensor.h"
+#include "core/tensor.h"
 
 namespace catdog::cuda {
 
 enum class ActKind : uint8_t { linear, relu, leaky_relu, sigmoid };
 
 // ---- elementwise (kernels/cuda/activation_kernels.cu) -----------------------------------------
-// y[i] = value, y (n)
-void fill_f32(float* y, int64_t n, float value, cudaStream_t stream);
 // y = act(x), x and y (n), may alias. alpha: LeakyReLU slope.
 void activation_forward(const void* x, void* y, DType dtype, int64_t n, ActKind act, float alpha,
                         cudaStream_t stream);

@@ -1,6 +1,6 @@
 // Moving data between layouts and element types: Keras HWIO kernels <-> cuDNN's NHWC filter
 // layout KRSC, zero padding / cropping for asymmetric 'same' convolutions, and dtype conversion.
-#include "kernels/cuda/checks.h"
+#include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
 #include "kernels/cuda/launchers.h"
 

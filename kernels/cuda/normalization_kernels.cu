@@ -1,6 +1,6 @@
 // Batch normalization in inference form, as a per-channel affine map (layers/batch_normalization.h):
 // fold the four statistics into scale and shift once, then y = scale * x + shift.
-#include "kernels/cuda/checks.h"
+#include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
 #include "kernels/cuda/launchers.h"
 

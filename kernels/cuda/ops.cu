@@ -4,24 +4,13 @@
 
 #include <cmath>
 
-#include "engine/device.h"
-#include "engine/error.h"
-#include "kernels/cuda/checks.h"
-#include "kernels/cuda/cuda_context.h"
+#include "core/device.h"
+#include "core/error.h"
+#include "core/cuda_checks.h"
+#include "core/cuda_context.h"
 #include "kernels/cuda/launchers.h"
 
 namespace catdog::cuda {
-
-CudaContext& default_context() {
-  // Created on first use and never destroyed: CUDA handles torn down during static destruction
-  // (after the runtime may be gone) crash more often than they help.
-  static CudaContext* context = [] {
-    std::string why;
-    if (!cuda_available(&why)) fail("the CUDA context: no usable GPU (", why, ")");
-    return new CudaContext(0);
-  }();
-  return *context;
-}
 
 namespace {
 // Runs the fused kernel and copies (loss sum, correct count) back to the host.

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "data/augment.h"              // AugmentParams
-#include "engine/tensor.h"             // DType
+#include "core/tensor.h"             // DType
 #include "kernels/cpu/preprocess.h"    // Preprocess
 
 namespace catdog {
@@ -15,9 +15,6 @@ struct CudaContext;
 
 namespace catdog::cuda {
 
-// One per process, created on first use on GPU 0 (streams, cuBLAS/cuDNN handles, workspace).
-// Throws catdog::Error when there is no usable GPU.
-CudaContext& default_context();
 
 // Fused sigmoid + binary cross-entropy from logits (n), labels (n) in {0, 1}. Returns the mean
 // loss (waits for the GPU to copy it back); writes dlogits = (sigmoid(z) - t) / n when not null

@@ -7,7 +7,7 @@
 // gives it to the first. layers/max_pooling2d.cu still uses cuDNN for the 'valid' forward.
 #include <cfloat>
 
-#include "kernels/cuda/checks.h"
+#include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
 #include "kernels/cuda/launchers.h"
 

@@ -1,7 +1,7 @@
 // The training step's small kernels: the SGD momentum update and the fused sigmoid + binary
 // cross-entropy (loss, accuracy count and gradient in one pass). Twins of engine/sgd.cpp and
 // engine/loss.cpp.
-#include "kernels/cuda/checks.h"
+#include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
 #include "kernels/cuda/launchers.h"
 

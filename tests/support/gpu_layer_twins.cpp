@@ -4,9 +4,10 @@
 #include <cstdio>
 #include <limits>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "tests/support/test_support.h"
 #if CATDOG_WITH_CUDA
+#include "core/cuda_context.h"
 #include "kernels/cuda/ops.h"
 #endif
 

@@ -7,9 +7,9 @@
 #include <memory>
 #include <vector>
 
-#include "engine/context.h"
-#include "engine/layer.h"
-#include "engine/tensor.h"
+#include "core/context.h"
+#include "layers/layer.h"
+#include "core/tensor.h"
 
 namespace catdog::test {
 

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/context.h"
-#include "engine/layer.h"
+#include "core/context.h"
+#include "layers/layer.h"
 
 namespace catdog::test {
 

@@ -7,7 +7,7 @@
 
 #include <unistd.h>
 
-#include "engine/random.h"
+#include "core/random.h"
 
 namespace fs = std::filesystem;
 

@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/device.h"
-#include "engine/tensor.h"
+#include "core/device.h"
+#include "core/tensor.h"
 
 namespace catdog::test {
 
@@ -21,7 +21,7 @@ std::string shared_path(const std::string& relative);
 // A fresh empty directory under the build tree for one test's files.
 std::string temp_dir(const std::string& name);
 
-// A float32 CPU tensor with elements uniform in [lo, hi), drawn from (seed, stream) (engine/random.h).
+// A float32 CPU tensor with elements uniform in [lo, hi), drawn from (seed, stream) (core/random.h).
 Tensor random_tensor(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f);
 
 // max |a - b| / max(max |b|, tiny): the relative error the reference fixtures are judged by.

@@ -1,6 +1,6 @@
 #include "tests/support/training_fixtures.h"
 
-#include "apps/model_setup.h"
+#include "training/model_setup.h"
 #include "data/synth.h"
 
 namespace catdog::test {

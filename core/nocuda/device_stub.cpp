@@ -2,8 +2,8 @@
 // buffers. Any attempt to put a tensor on the GPU fails with a message that says why.
 #include <cstdlib>
 
-#include "engine/device.h"
-#include "engine/error.h"
+#include "core/device.h"
+#include "core/error.h"
 
 namespace catdog {
 

@@ -1,5 +1,5 @@
 // CudaContext: everything the GPU code needs to issue work, made once per process
-// (catdog::cuda::default_context() in kernels/cuda/ops.h) and passed to layers in ExecContext.
+// (catdog::cuda::default_context() below) and passed to layers in ExecContext.
 //
 //   compute stream   every kernel, cuDNN and cuBLAS call of the forward/backward pass
 //   copy stream      host -> device batch copies, so the next batch uploads while this one computes
@@ -52,5 +52,11 @@ struct CudaContext {
   void* workspace_ = nullptr;
   size_t workspace_bytes_ = 0;
 };
+
+namespace cuda {
+// One per process, created on first use on GPU 0 (streams, cuBLAS/cuDNN handles, workspace).
+// Throws catdog::Error when there is no usable GPU.
+CudaContext& default_context();
+}  // namespace cuda
 
 }  // namespace catdog

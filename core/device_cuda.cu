@@ -1,5 +1,5 @@
 // The device seam with the CUDA backend: GPU discovery, a caching allocator, pinned memory,
-// synchronous copies and the precision support query (engine/device.h says what each does).
+// synchronous copies and the precision support query (core/device.h says what each does).
 //
 // Why a caching allocator: cudaMalloc/cudaFree are slow and cudaFree synchronises the whole
 // device. A training loop allocates the same sizes every step, so freed blocks are kept in a free
@@ -7,18 +7,17 @@
 // driver. Blocks are only ever used on the compute stream, whose ordering makes reuse safe.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
 
-#include "engine/device.h"
-#include "engine/error.h"
-#include "kernels/cuda/checks.h"
-#include "kernels/cuda/cuda_context.h"
-#include "kernels/cuda/launchers.h"
-#include "kernels/cuda/ops.h"
+#include "core/device.h"
+#include "core/error.h"
+#include "core/cuda_checks.h"
+#include "core/cuda_context.h"
 
 namespace catdog {
 
@@ -165,6 +164,14 @@ void require_gpu(const char* what) {
 
 cudaStream_t compute_stream() { return cuda::default_context().compute; }
 
+// The one kernel of the core: y[i] = value for i < n (grid-stride loop).
+__global__ void fill_kernel(float* y, int64_t n, float value) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    y[i] = value;
+  }
+}
+
 }  // namespace
 
 bool cuda_available(std::string* why) {
@@ -221,7 +228,12 @@ void device_memset_zero(void* dst, size_t bytes) {
 }
 void device_fill_f32(float* dst, size_t count, float value) {
   cudaStream_t s = compute_stream();
-  cuda::fill_f32(dst, static_cast<int64_t>(count), value, s);
+  if (count > 0) {
+    const int64_t n = static_cast<int64_t>(count);
+    const unsigned blocks = static_cast<unsigned>(std::min<int64_t>((n + 255) / 256, 65535));
+    fill_kernel<<<blocks, 256, 0, s>>>(dst, n, value);
+    cudaCheck(cudaGetLastError(), "fill_kernel over ", count, " floats");
+  }
   cudaCheck(cudaStreamSynchronize(s), "filling ", count, " floats on the GPU");
 }
 

@@ -2,7 +2,7 @@
 //
 // One step, following the data (docs/how-it-works.md walks it with the math):
 //   JPEG bytes -> decode -> resize -> uint8 batch (data/pipeline.h)
-//   -> preprocess on the compute device (apps/run_context.h)
+//   -> preprocess on the compute device (training/run_context.h)
 //   -> frozen base forward (or the feature cache) -> head forward -> sigmoid + BCE from logits
 //   -> backward through the head -> SGD with momentum -> metrics.
 #pragma once
@@ -66,7 +66,7 @@ TrainResult train(const TrainOptions& options, std::ostream& out);
 void request_stop();
 
 // The order in which epoch `epoch` visits n items: a Fisher-Yates shuffle drawn from
-// (seed, epoch) (engine/random.h). The same in cached and uncached training, and on resume.
+// (seed, epoch) (core/random.h). The same in cached and uncached training, and on resume.
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int epoch);
 
 }  // namespace catdog

@@ -1,5 +1,5 @@
 // The seam between the engine and a CUDA device. Without the CUDA backend these functions exist
-// too (engine/nocuda/device_stub.cpp) and report that no GPU is available, so every caller can be
+// too (core/nocuda/device_stub.cpp) and report that no GPU is available, so every caller can be
 // written once.
 #pragma once
 

@@ -1,10 +1,10 @@
-#include "engine/tensor.h"
+#include "core/tensor.h"
 
 #include <cstdlib>
 #include <cstring>
 
-#include "engine/device.h"
-#include "engine/error.h"
+#include "core/device.h"
+#include "core/error.h"
 
 namespace catdog {
 

@@ -29,7 +29,7 @@ enum class Device : uint8_t { cpu, cuda };
 const char* device_name(Device device);
 
 // One allocation. Host memory is 64-byte aligned (pinned when asked and CUDA is present); device
-// memory comes from the caching allocator in engine/device.h.
+// memory comes from the caching allocator in core/device.h.
 struct Storage {
   Storage(size_t bytes, Device device, bool pinned = false);
   ~Storage();

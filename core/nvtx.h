@@ -1,7 +1,7 @@
 // NvtxRange: a named range on the Nsight Systems timeline for as long as the object lives.
 //   { NvtxRange range("conv2d block1_conv1 forward"); ... }
 // NVTX v3 is header-only; with no profiler attached each range costs a few nanoseconds.
-// Include engine/profiling.h instead of this file: it falls back to a no-op without CUDA.
+// Include core/profiling.h instead of this file: it falls back to a no-op without CUDA.
 #pragma once
 
 #include <nvtx3/nvToolsExt.h>

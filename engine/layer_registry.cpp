@@ -1,8 +1,8 @@
-#include "layers/registry.h"
+#include "engine/layer_registry.h"
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "layers/activations.h"
 #include "layers/batch_normalization.h"
 #include "layers/conv2d.h"

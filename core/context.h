@@ -5,11 +5,11 @@
 
 #include <cstdint>
 
-#include "engine/tensor.h"
+#include "core/tensor.h"
 
 namespace catdog {
 
-struct CudaContext;  // streams, cuBLAS/cuDNN handles, workspace: kernels/cuda/cuda_context.h
+struct CudaContext;  // streams, cuBLAS/cuDNN handles, workspace: core/cuda_context.h
 
 // Precision of the frozen (inference-only) part of a model on the GPU. The trainable head always
 // keeps float32 master weights and computes in float32.

@@ -1,4 +1,4 @@
-#include "apps/run_files.h"
+#include "training/run_files.h"
 
 #include <cerrno>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "engine/error.h"
+#include "core/error.h"
 #include "weights/atomic_file.h"
 #if CATDOG_WITH_PLPLOT
 #include <plplot/plplot.h>

@@ -1,42 +1,8 @@
-#include "engine/layer.h"
+#include "layers/layer.h"
 
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog {
-
-Activation parse_activation(const std::string& name, const std::string& layer) {
-  if (name == "linear" || name.empty()) return Activation::linear;
-  if (name == "relu") return Activation::relu;
-  if (name == "sigmoid") return Activation::sigmoid;
-  fail("layer ", layer, ": unsupported activation '", name, "' (supported: linear, relu, sigmoid)");
-}
-
-const char* activation_name(Activation activation) {
-  switch (activation) {
-    case Activation::linear: return "linear";
-    case Activation::relu: return "relu";
-    case Activation::sigmoid: return "sigmoid";
-  }
-  return "?";
-}
-
-const char* precision_name(Precision precision) {
-  switch (precision) {
-    case Precision::fp32: return "fp32";
-    case Precision::tf32: return "tf32";
-    case Precision::fp16: return "fp16";
-    case Precision::bf16: return "bf16";
-  }
-  return "?";
-}
-
-Precision parse_precision(const std::string& name) {
-  if (name == "fp32") return Precision::fp32;
-  if (name == "tf32") return Precision::tf32;
-  if (name == "fp16") return Precision::fp16;
-  if (name == "bf16") return Precision::bf16;
-  fail("unknown precision '", name, "' (expected fp32, tf32, fp16 or bf16)");
-}
 
 void Layer::forward(const Tensor& x, Tensor& y, ExecContext& ctx) {
   CATDOG_CHECK(x.device() == ctx.device, "layer ", name_, ": input is on ", device_name(x.device()),

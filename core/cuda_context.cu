@@ -1,8 +1,8 @@
-#include "kernels/cuda/cuda_context.h"
+#include "core/cuda_context.h"
 
-#include "engine/device.h"
-#include "engine/error.h"
-#include "kernels/cuda/checks.h"
+#include "core/device.h"
+#include "core/error.h"
+#include "core/cuda_checks.h"
 
 namespace catdog {
 
@@ -56,5 +56,20 @@ void* CudaContext::workspace(size_t bytes) {
   workspace_bytes_ = bytes;
   return workspace_;
 }
+
+namespace cuda {
+
+CudaContext& default_context() {
+  // Created on first use and never destroyed: CUDA handles torn down during static destruction
+  // (after the runtime may be gone) crash more often than they help.
+  static CudaContext* context = [] {
+    std::string why;
+    if (!cuda_available(&why)) fail("the CUDA context: no usable GPU (", why, ")");
+    return new CudaContext(0);
+  }();
+  return *context;
+}
+
+}  // namespace cuda
 
 }  // namespace catdog

@@ -1,9 +1,9 @@
-#include "apps/batches.h"
+#include "training/batches.h"
 
 #include <cmath>
 
-#include "apps/run_context.h"
-#include "engine/error.h"
+#include "training/run_context.h"
+#include "core/error.h"
 #include "engine/loss.h"
 
 namespace catdog {

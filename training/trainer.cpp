@@ -1,4 +1,4 @@
-#include "apps/trainer.h"
+#include "training/trainer.h"
 
 #include <atomic>
 #include <chrono>
@@ -8,16 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/batches.h"
-#include "apps/model_setup.h"
-#include "apps/progress.h"
-#include "apps/run_context.h"
-#include "apps/run_files.h"
+#include "training/batches.h"
+#include "training/model_setup.h"
+#include "training/progress.h"
+#include "training/run_context.h"
+#include "training/run_files.h"
 #include "data/log.h"
-#include "engine/device.h"
-#include "engine/error.h"
+#include "core/device.h"
+#include "core/error.h"
 #include "engine/loss.h"
-#include "engine/random.h"
+#include "core/random.h"
 #include "engine/sgd.h"
 #include "layers/dense.h"
 #include "weights/keras_h5.h"

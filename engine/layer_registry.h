@@ -5,7 +5,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "engine/layer.h"
+#include "layers/layer.h"
 
 namespace catdog {
 

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "engine/context.h"
-#include "engine/tensor.h"
+#include "core/context.h"
+#include "core/tensor.h"
 #include "kernels/cpu/preprocess.h"
 
 namespace catdog {

@@ -4,7 +4,7 @@
 #pragma once
 
 #if CATDOG_WITH_CUDA
-#include "kernels/cuda/nvtx.h"
+#include "core/nvtx.h"
 #else
 #include <string>
 

@@ -1,8 +1,9 @@
-#include "apps/run_context.h"
+#include "training/run_context.h"
 
-#include "engine/device.h"
-#include "engine/error.h"
+#include "core/device.h"
+#include "core/error.h"
 #if CATDOG_WITH_CUDA
+#include "core/cuda_context.h"
 #include "kernels/cuda/ops.h"
 #endif
 

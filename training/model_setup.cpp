@@ -1,4 +1,4 @@
-#include "apps/model_setup.h"
+#include "training/model_setup.h"
 
 #include <filesystem>
 #include <fstream>
@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/builtin_models.h"
-#include "engine/error.h"
+#include "core/error.h"
 #include "engine/model_config.h"
 #include "weights/keras_h5.h"
 

@@ -1,4 +1,4 @@
-#include "apps/progress.h"
+#include "training/progress.h"
 
 #include <unistd.h>
 

@@ -13,8 +13,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "engine/context.h"
-#include "engine/tensor.h"
+#include "core/activation.h"
+#include "core/context.h"
+#include "core/tensor.h"
 
 namespace catdog {
 
@@ -31,10 +32,6 @@ struct Param {
   int64_t fan_in = 0;
   int64_t fan_out = 0;
 };
-
-enum class Activation : uint8_t { linear, relu, sigmoid };
-Activation parse_activation(const std::string& name, const std::string& layer);  // throws
-const char* activation_name(Activation activation);
 
 class Layer {
  public:

@@ -12,7 +12,7 @@
 
 #include <string>
 
-#include "engine/error.h"
+#include "core/error.h"
 
 namespace catdog::cuda {
 

@@ -1,0 +1,25 @@
+#include "core/context.h"
+
+#include "core/error.h"
+
+namespace catdog {
+
+const char* precision_name(Precision precision) {
+  switch (precision) {
+    case Precision::fp32: return "fp32";
+    case Precision::tf32: return "tf32";
+    case Precision::fp16: return "fp16";
+    case Precision::bf16: return "bf16";
+  }
+  return "?";
+}
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::fp32;
+  if (name == "tf32") return Precision::tf32;
+  if (name == "fp16") return Precision::fp16;
+  if (name == "bf16") return Precision::bf16;
+  fail("unknown precision '", name, "' (expected fp32, tf32, fp16 or bf16)");
+}
+
+}  // namespace catdog

@@ -1,1 +1,0 @@
-// Keeps catdog_app a valid library while apps/ holds only main.cpp.
