@@ -8,6 +8,8 @@
 
 namespace catdog {
 
+struct CudaContext;  // core/cuda_context.h
+
 // True when catdog was built with CUDA and a usable GPU is present. `why`, when given, receives a
 // sentence saying why not (no CUDA build, no driver, no device, ...).
 bool cuda_available(std::string* why = nullptr);
@@ -23,12 +25,15 @@ void device_free(void* ptr);
 void* pinned_malloc(size_t bytes);
 void pinned_free(void* ptr);
 
-// Synchronous copies (on the compute stream, then waited for).
-void copy_host_to_device(void* dst, const void* src, size_t bytes);
-void copy_device_to_host(void* dst, const void* src, size_t bytes);
-void copy_device_to_device(void* dst, const void* src, size_t bytes);
-void device_memset_zero(void* dst, size_t bytes);
-void device_fill_f32(float* dst, size_t count, float value);
+// Synchronous copies and fills. With a context, they run on its compute stream (so they come
+// after the kernels queued there) and wait for that stream. Without one (host-side conveniences:
+// tests, loading weights), they first wait for all work on the device, then copy; no process-wide
+// default context is involved.
+void copy_host_to_device(void* dst, const void* src, size_t bytes, CudaContext* cuda = nullptr);
+void copy_device_to_host(void* dst, const void* src, size_t bytes, CudaContext* cuda = nullptr);
+void copy_device_to_device(void* dst, const void* src, size_t bytes, CudaContext* cuda = nullptr);
+void device_memset_zero(void* dst, size_t bytes, CudaContext* cuda = nullptr);
+void device_fill_f32(float* dst, size_t count, float value, CudaContext* cuda = nullptr);
 
 struct DeviceMemoryStats {
   size_t in_use = 0;     // bytes handed out now

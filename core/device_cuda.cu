@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/cuda_checks.h"
 #include "core/cuda_context.h"
+#include "core/cuda_context.h"
 
 namespace catdog {
 
@@ -162,7 +163,14 @@ void require_gpu(const char* what) {
   if (!cuda_available(&why)) fail(what, ": no usable GPU (", why, ")");
 }
 
-cudaStream_t compute_stream() { return cuda::default_context().compute; }
+// The stream a copy or fill runs on: the caller's compute stream, or, without a context, the
+// legacy default stream after waiting for everything queued on the device (our streams are
+// non-blocking, so the default stream alone would not wait for them).
+cudaStream_t stream_for(CudaContext* cuda, size_t bytes) {
+  if (cuda) return cuda->compute;
+  cudaCheck(cudaDeviceSynchronize(), "waiting for the GPU before a copy of ", bytes, " bytes");
+  return nullptr;
+}
 
 // The one kernel of the core: y[i] = value for i < n (grid-stride loop).
 __global__ void fill_kernel(float* y, int64_t n, float value) {
@@ -203,31 +211,31 @@ void pinned_free(void* ptr) {
   if (ptr) cudaFreeHost(ptr);  // no throw: called from destructors
 }
 
-void copy_host_to_device(void* dst, const void* src, size_t bytes) {
-  cudaStream_t s = compute_stream();
+void copy_host_to_device(void* dst, const void* src, size_t bytes, CudaContext* cuda) {
+  cudaStream_t s = stream_for(cuda, bytes);
   cudaCheck(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s), "copy of ", bytes,
             " bytes to the GPU");
   cudaCheck(cudaStreamSynchronize(s), "copy of ", bytes, " bytes to the GPU");
 }
-void copy_device_to_host(void* dst, const void* src, size_t bytes) {
-  cudaStream_t s = compute_stream();
+void copy_device_to_host(void* dst, const void* src, size_t bytes, CudaContext* cuda) {
+  cudaStream_t s = stream_for(cuda, bytes);
   cudaCheck(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s), "copy of ", bytes,
             " bytes from the GPU");
   cudaCheck(cudaStreamSynchronize(s), "copy of ", bytes, " bytes from the GPU");
 }
-void copy_device_to_device(void* dst, const void* src, size_t bytes) {
-  cudaStream_t s = compute_stream();
+void copy_device_to_device(void* dst, const void* src, size_t bytes, CudaContext* cuda) {
+  cudaStream_t s = stream_for(cuda, bytes);
   cudaCheck(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, s), "copy of ", bytes,
             " bytes on the GPU");
   cudaCheck(cudaStreamSynchronize(s), "copy of ", bytes, " bytes on the GPU");
 }
-void device_memset_zero(void* dst, size_t bytes) {
-  cudaStream_t s = compute_stream();
+void device_memset_zero(void* dst, size_t bytes, CudaContext* cuda) {
+  cudaStream_t s = stream_for(cuda, bytes);
   cudaCheck(cudaMemsetAsync(dst, 0, bytes, s), "zeroing ", bytes, " bytes on the GPU");
   cudaCheck(cudaStreamSynchronize(s), "zeroing ", bytes, " bytes on the GPU");
 }
-void device_fill_f32(float* dst, size_t count, float value) {
-  cudaStream_t s = compute_stream();
+void device_fill_f32(float* dst, size_t count, float value, CudaContext* cuda) {
+  cudaStream_t s = stream_for(cuda, count * sizeof(float));
   if (count > 0) {
     const int64_t n = static_cast<int64_t>(count);
     const unsigned blocks = static_cast<unsigned>(std::min<int64_t>((n + 255) / 256, 65535));

@@ -157,56 +157,57 @@ void Tensor::reuse_as(const Shape& shape, DType dtype, Device device) {
   }
 }
 
-Tensor Tensor::to(Device target) const {
+Tensor Tensor::to(Device target, CudaContext* cuda) const {
   if (defined() && device() == target) return *this;
   Tensor t(shape_, dtype_, target);
-  t.copy_from(*this);
+  t.copy_from(*this, cuda);
   return t;
 }
 
-Tensor Tensor::clone() const {
+Tensor Tensor::clone(CudaContext* cuda) const {
   Tensor t(shape_, dtype_, device());
-  t.copy_from(*this);
+  t.copy_from(*this, cuda);
   return t;
 }
 
-void Tensor::copy_from(const Tensor& src) {
+void Tensor::copy_from(const Tensor& src, CudaContext* cuda) {
   CATDOG_CHECK(src.shape_ == shape_ && src.dtype_ == dtype_, "copy of a ", dtype_name(src.dtype_),
                " tensor of shape ", to_string(src.shape_), " into a ", dtype_name(dtype_),
                " tensor of shape ", to_string(shape_));
   const size_t n = nbytes();
   if (n == 0) return;
-  copy_bytes(raw(), device(), src.raw(), src.device(), n);
+  copy_bytes(raw(), device(), src.raw(), src.device(), n, cuda);
 }
 
-void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes,
+                CudaContext* cuda) {
   if (dst_device == Device::cpu && src_device == Device::cpu) {
     std::memmove(dst, src, bytes);
   } else if (src_device == Device::cpu) {
-    copy_host_to_device(dst, src, bytes);
+    copy_host_to_device(dst, src, bytes, cuda);
   } else if (dst_device == Device::cpu) {
-    copy_device_to_host(dst, src, bytes);
+    copy_device_to_host(dst, src, bytes, cuda);
   } else {
-    copy_device_to_device(dst, src, bytes);
+    copy_device_to_device(dst, src, bytes, cuda);
   }
 }
 
-void Tensor::fill(float value) {
+void Tensor::fill(float value, CudaContext* cuda) {
   float* p = f32();
   const size_t n = static_cast<size_t>(numel());
   if (device() == Device::cuda) {
-    device_fill_f32(p, n, value);
+    device_fill_f32(p, n, value, cuda);
   } else {
     for (size_t i = 0; i < n; ++i) p[i] = value;
   }
 }
 
-std::vector<float> Tensor::to_vector() const {
+std::vector<float> Tensor::to_vector(CudaContext* cuda) const {
   CATDOG_CHECK(dtype_ == DType::f32, "to_vector needs float32, got ", dtype_name(dtype_));
   std::vector<float> out(static_cast<size_t>(numel()));
   if (out.empty()) return out;
   if (device() == Device::cuda) {
-    copy_device_to_host(out.data(), raw(), nbytes());
+    copy_device_to_host(out.data(), raw(), nbytes(), cuda);
   } else {
     std::memcpy(out.data(), raw(), nbytes());
   }

@@ -14,6 +14,8 @@
 
 namespace catdog {
 
+struct CudaContext;  // core/cuda_context.h
+
 using Shape = std::vector<int64_t>;
 
 int64_t numel(const Shape& shape);
@@ -43,8 +45,10 @@ struct Storage {
 };
 
 // Copy `bytes` from `src` in `src_device` memory to `dst` in `dst_device` memory (host buffers
-// may overlap).
-void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
+// may overlap). A copy that touches the GPU runs on `cuda`'s compute stream when given (core/device.h
+// says what happens without one).
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes,
+                CudaContext* cuda = nullptr);
 
 class Tensor {
  public:
@@ -86,13 +90,14 @@ class Tensor {
   // on that device, a new allocation otherwise. For buffers kept from one step to the next.
   void reuse_as(const Shape& shape, DType dtype, Device device);
   // Same shape, dtype and contents on `device` (a copy; returns *this when already there).
-  Tensor to(Device device) const;
-  Tensor clone() const;
+  // Every copy below that touches the GPU runs on `cuda`'s compute stream when one is given.
+  Tensor to(Device device, CudaContext* cuda = nullptr) const;
+  Tensor clone(CudaContext* cuda = nullptr) const;
   // Copy the contents of `src` (same shape and dtype, any devices) into this tensor.
-  void copy_from(const Tensor& src);
-  void fill(float value);  // f32 tensors on either device
+  void copy_from(const Tensor& src, CudaContext* cuda = nullptr);
+  void fill(float value, CudaContext* cuda = nullptr);  // f32 tensors on either device
   // Contents as a CPU float32 vector (copies from the device when needed).
-  std::vector<float> to_vector() const;
+  std::vector<float> to_vector(CudaContext* cuda = nullptr) const;
 
  private:
   std::shared_ptr<Storage> storage_;

@@ -23,7 +23,8 @@ int64_t FeatureCache::filled_count() const {
   return n;
 }
 
-void FeatureCache::store(const std::vector<int64_t>& slots, const Tensor& batch) {
+void FeatureCache::store(const std::vector<int64_t>& slots, const Tensor& batch,
+                         CudaContext* cuda) {
   CATDOG_CHECK(batch.dtype() == DType::f32 && batch.rank() >= 1 &&
                    batch.dim(0) == static_cast<int64_t>(slots.size()) &&
                    batch.numel() == batch.dim(0) * numel(feature_shape_),
@@ -35,7 +36,7 @@ void FeatureCache::store(const std::vector<int64_t>& slots, const Tensor& batch)
     CATDOG_CHECK(s >= 0 && s < slots_count(), "feature cache slot ", s, " of ", slots_count());
     copy_bytes(static_cast<char*>(storage_.raw()) + static_cast<size_t>(s) * row,
                storage_.device(), static_cast<const char*>(batch.raw()) + r * row,
-               batch.device(), row);
+               batch.device(), row, cuda);
     filled_[static_cast<size_t>(s)] = 1;
   }
 }
@@ -51,7 +52,7 @@ void FeatureCache::gather(const std::vector<int64_t>& slots, Tensor& out, ExecCo
                  "feature cache slot ", s, " is empty");
     copy_bytes(static_cast<char*>(out.raw()) + r * row, out.device(),
                static_cast<const char*>(storage_.raw()) + static_cast<size_t>(s) * row,
-               storage_.device(), row);
+               storage_.device(), row, ctx.cuda);
   }
 }
 

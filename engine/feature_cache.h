@@ -29,8 +29,9 @@ class FeatureCache {
   bool filled(int64_t slot) const { return filled_.at(static_cast<size_t>(slot)) != 0; }
   int64_t filled_count() const;
 
-  // Row r of `batch` (n, feature...) goes to slot slots[r]. `batch` may be on either device.
-  void store(const std::vector<int64_t>& slots, const Tensor& batch);
+  // Row r of `batch` (n, feature...) goes to slot slots[r]. `batch` may be on either device;
+  // copies run on `cuda`'s compute stream when given.
+  void store(const std::vector<int64_t>& slots, const Tensor& batch, CudaContext* cuda = nullptr);
   // out <- rows of the given slots, as (n, feature...) float32 on ctx's device.
   void gather(const std::vector<int64_t>& slots, Tensor& out, ExecContext& ctx) const;
 

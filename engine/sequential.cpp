@@ -24,7 +24,7 @@ DType frozen_dtype(const ExecContext& ctx) {
 // dst <- src converted to dst's dtype (same shape). Only the GPU ever holds f16/bf16 tensors.
 void convert_into(const Tensor& src, Tensor& dst, ExecContext& ctx) {
   if (src.dtype() == dst.dtype()) {
-    dst.copy_from(src);
+    dst.copy_from(src, ctx.cuda);
     return;
   }
 #if CATDOG_WITH_CUDA

@@ -24,11 +24,11 @@ void* device_malloc(size_t) { no_cuda("device_malloc"); }
 void device_free(void*) {}
 void* pinned_malloc(size_t bytes) { return std::aligned_alloc(64, (bytes + 63) / 64 * 64); }
 void pinned_free(void* ptr) { std::free(ptr); }
-void copy_host_to_device(void*, const void*, size_t) { no_cuda("copy to the GPU"); }
-void copy_device_to_host(void*, const void*, size_t) { no_cuda("copy from the GPU"); }
-void copy_device_to_device(void*, const void*, size_t) { no_cuda("copy on the GPU"); }
-void device_memset_zero(void*, size_t) { no_cuda("memset on the GPU"); }
-void device_fill_f32(float*, size_t, float) { no_cuda("fill on the GPU"); }
+void copy_host_to_device(void*, const void*, size_t, CudaContext*) { no_cuda("copy to the GPU"); }
+void copy_device_to_host(void*, const void*, size_t, CudaContext*) { no_cuda("copy from the GPU"); }
+void copy_device_to_device(void*, const void*, size_t, CudaContext*) { no_cuda("copy on the GPU"); }
+void device_memset_zero(void*, size_t, CudaContext*) { no_cuda("memset on the GPU"); }
+void device_fill_f32(float*, size_t, float, CudaContext*) { no_cuda("fill on the GPU"); }
 DeviceMemoryStats device_memory_stats() { return {}; }
 void reset_device_memory_peak() {}
 void set_device_memory_limit(size_t) {}
