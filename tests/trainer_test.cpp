@@ -7,6 +7,7 @@
 
 #include "apps/commands.h"
 #include "training/model_setup.h"
+#include "training/batch_source.h"
 #include "training/trainer.h"
 #include "tests/support/cli.h"
 #include "tests/support/test_support.h"
