@@ -29,7 +29,8 @@ class TrainObserver {
   // After the epoch's last step (or the step it stopped at), before its summary line.
   virtual void on_epoch_end() {}
   // Polled after every step: true makes train() checkpoint and return (what Ctrl-C asks for).
-  // A request made before train() starts, or during its setup, is honoured at the first step.
+  // Nothing resets it, so a request made before train() starts, or during its setup, is honoured
+  // after the first step (a run with nothing left to train after that step just finishes).
   virtual bool stop_requested() { return false; }
 };
 
