@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "apps/progress.h"
 #include "training/batches.h"
 #include "training/model_setup.h"
 #include "training/run_context.h"
@@ -15,6 +16,7 @@
 #include "core/error.h"
 #include "engine/loss.h"
 #include "engine/model_config.h"
+#include "engine/train_step.h"
 #include "layers/dense.h"
 #include "weights/keras_h5.h"
 #include "weights/npy.h"
@@ -47,17 +49,11 @@ Tensor load_pixels(const std::vector<std::string>& paths, int size,
   return pixels;
 }
 
-void emit_logits(Sequential& model) {
-  if (auto* last = dynamic_cast<Dense*>(&model.layer(model.size() - 1))) {
-    if (last->config().activation == Activation::sigmoid) last->set_emit_logits(true);
-  }
-}
-
 }  // namespace
 
 int run_evaluate(const EvaluateOptions& o, std::ostream& out) {
   ModelSetup setup = load_trained_model(o.model_path);
-  emit_logits(setup.model);
+  end_in_logits_if_sigmoid(setup.model);
   const Dataset dataset = scan_dataset(o.data_dir);
   ExecContext ctx = make_exec_context(o.device, "fp32", 1);
   setup.model.to_device(ctx.device);
@@ -80,7 +76,7 @@ int run_evaluate(const EvaluateOptions& o, std::ostream& out) {
 int run_predict(const PredictOptions& o, std::ostream& out) {
   CATDOG_CHECK(!o.images.empty(), "predict needs at least one IMAGE");
   ModelSetup setup = load_trained_model(o.model_path);
-  emit_logits(setup.model);
+  end_in_logits_if_sigmoid(setup.model);
   ExecContext ctx = make_exec_context(o.device, "fp32", 1);
   setup.model.to_device(ctx.device);
   std::vector<std::string> class_names = {"0", "1"};
@@ -209,7 +205,8 @@ int run_demo(const DemoOptions& o, std::ostream& out) {
   train_options.seed = o.seed;
   train_options.out_dir = run_dir.string();
   out << "Training the tutorial's one-block VGG (vgg1) from scratch on the CPU at 64x64 ...\n";
-  const TrainResult result = train(train_options, out);
+  ConsoleObserver observer(out);
+  const TrainResult result = train(train_options, observer);
 
   out << "\nA few predictions on held-out images (probability of 'dogs'):\n";
   PredictOptions predict;

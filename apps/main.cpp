@@ -1,6 +1,7 @@
 // catdog: the command-line program. Each subcommand is a function in apps/ (trainer.h for
 // `train`, commands.h for the rest); this file only parses arguments and turns errors into one
 // clear line and a non-zero exit.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/commands.h"
+#include "apps/progress.h"
 #include "training/trainer.h"
 #include "data/dataset.h"
 #include "data/synth.h"
@@ -35,9 +37,12 @@ size_t parse_bytes(const std::string& text) {
   return static_cast<size_t>(value * scale);
 }
 
-// The first Ctrl-C asks the trainer to stop after its step and checkpoint; a second one quits.
+// Set by the first Ctrl-C; the trainer's observer polls it after every step, then checkpoints and
+// returns. A second Ctrl-C quits.
+std::atomic<bool> g_stop_requested{false};
+
 void on_sigint(int) {
-  catdog::request_stop();
+  g_stop_requested = true;
   std::signal(SIGINT, SIG_DFL);
 }
 
@@ -150,7 +155,8 @@ int main(int argc, char** argv) {
     if (*train_cmd) {
       if (!max_memory.empty()) train.max_device_memory = parse_bytes(max_memory);
       std::signal(SIGINT, on_sigint);
-      const catdog::TrainResult result = catdog::train(train, std::cout);
+      catdog::ConsoleObserver observer(std::cout, &g_stop_requested);
+      const catdog::TrainResult result = catdog::train(train, observer);
       return result.interrupted ? 130 : 0;
     }
     if (*evaluate_cmd) return catdog::run_evaluate(evaluate, std::cout);

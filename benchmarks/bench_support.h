@@ -27,6 +27,7 @@
 #include "core/random.h"
 #include "engine/sequential.h"
 #include "engine/sgd.h"
+#include "engine/train_step.h"
 #include "layers/conv2d.h"
 #include "layers/dense.h"
 
@@ -97,14 +98,13 @@ inline Sequential make_transfer_head(const Shape& feature_hwc, uint64_t seed = 1
   Sequential head = parse_model_config(config).model;
   head.build(feature_hwc);
   head.initialize(seed);
-  auto* last = dynamic_cast<Dense*>(&head.layer(head.size() - 1));
-  CATDOG_CHECK(last != nullptr, "the transfer head should end with a Dense layer");
-  last->set_emit_logits(true);
+  end_in_logits(head);
   return head;
 }
 
-// One SGD step of the head on a fixed batch of features: forward, fused sigmoid + BCE (which also
-// copies the loss back, as the trainer does each step), backward, momentum update.
+// One SGD step of the head on a fixed batch of features, the trainer's train_step
+// (engine/train_step.h): forward, fused sigmoid + BCE (which also copies the loss back),
+// backward, momentum update.
 struct HeadStep {
   Sequential head;
   Tensor features;  // (N, 7, 7, 512) on the run's device
@@ -126,14 +126,7 @@ struct HeadStep {
     head.to_device(ctx.device);
   }
 
-  double run() {
-    const Tensor& logits = head.forward(features, ctx);
-    const double loss = sigmoid_bce_from_logits(logits, labels, &dlogits, nullptr, ctx);
-    head.backward(dlogits, ctx);
-    sgd.step(head.trainable_params(), ctx);
-    ++ctx.step;
-    return loss;
-  }
+  double run() { return train_step(head, features, labels, sgd, ctx, dlogits).loss; }
 
   // Multiply-adds of forward + backward: forward x W1 (N*25088*128) and h W2 (N*128); backward
   // the weight gradients of both and dh (dx of the first Dense is not needed: nothing before it

@@ -94,9 +94,9 @@ std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, uint64_t stream) {
   std::vector<int64_t> order(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) order[i] = i;
   for (int64_t i = n - 1; i > 0; --i) {
-    const int64_t j = static_cast<int64_t>(splitmix64(seed, stream, static_cast<uint64_t>(i)) %
-                                           static_cast<uint64_t>(i + 1));
-    std::swap(order[i], order[j]);
+    const auto j = static_cast<int64_t>(uniform01(seed, stream, static_cast<uint64_t>(i)) *
+                                        static_cast<double>(i + 1));
+    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(std::min(j, i))]);
   }
   return order;
 }

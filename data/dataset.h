@@ -35,8 +35,10 @@ bool has_image_extension(const std::string& path);
 // for any other name. `file_name` is the name alone, without its folder.
 int kaggle_label(const std::string& file_name);
 
-// A seeded random permutation of 0..n-1 (Fisher-Yates on splitmix64(seed, stream, i)): the same
-// (n, seed, stream) gives the same order on every machine.
+// A seeded random permutation of 0..n-1, the one shuffle of catdog (the trainer's epoch orders,
+// the pipeline's shuffle, prepare's split): Fisher-Yates from the end, position i swapped with
+// floor(uniform01(seed, stream, i) * (i + 1)) (core/random.h). The same (n, seed, stream) gives
+// the same order on every machine.
 std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, uint64_t stream);
 
 struct PrepareReport {

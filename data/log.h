@@ -1,5 +1,6 @@
-// Warnings from the data pipeline (a file that could not be decoded, a skipped image): they go to
-// stderr unless the program redirects them, e.g. into a run's train.log.
+// The default destination of the data pipeline's warnings (a file that could not be decoded, a
+// skipped image): stderr, or a process-wide sink. A caller that wants them somewhere of its own
+// passes PipelineOptions::warning instead (the trainer does: into the run's train.log).
 #pragma once
 
 #include <functional>

@@ -93,7 +93,13 @@ struct BatchPipeline::State {
       load(own, pass, buf, row);
       return {own, false};
     } catch (const DecodeError& e) {
-      warn(std::string(e.what()) + " (skipped; replaced in its batch by the next image)");
+      const std::string message =
+          std::string(e.what()) + " (skipped; replaced in its batch by the next image)";
+      if (opt.warning) {
+        opt.warning(message);
+      } else {
+        warn(message);
+      }
     }
     for (int64_t k = 1; k < count && !stopping && !cancelled; ++k) {
       const int64_t candidate = order[(position + k) % count];

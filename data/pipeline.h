@@ -10,11 +10,12 @@
 // Workers run at most `prefetch_batches` batches ahead of the consumer (the ring holds one more,
 // the batch the consumer is using).
 //
-// Bad files never stop a run: a file that cannot be decoded is named in a warning
-// (data/log.h), counted, and its row is filled with the next decodable image in the epoch order.
+// Bad files never stop a run: a file that cannot be decoded is named in a warning (to
+// PipelineOptions::warning, else data/log.h's warn()), counted, and its row is filled with the next decodable image in the epoch order.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct PipelineOptions {
   bool pinned = false;  // page-locked batch buffers, for asynchronous copies to a GPU
   DecodeOptions decode;
   int prefetch_batches = 4;
+  // Where the warnings about unreadable files go; empty: data/log.h's warn(). Called from the
+  // worker threads, possibly several at once, so it must be thread-safe.
+  std::function<void(const std::string&)> warning;
 };
 
 struct Batch {
@@ -72,7 +76,9 @@ class BatchPipeline {
   Stats epoch_stats() const;  // for the pass in progress or just finished
   std::string summary_line() const;  // exactly "skipped N of M images"
 
-  // Ctrl-C: workers stop after the image they are on, next() returns false from now on.
+  // Abandon the pass (e.g. a consumer that stops early): workers stop after the image they are
+  // on, next() returns false from now on. The trainer does not call it; Ctrl-C stops training
+  // between steps, and destroying the pipeline stops the workers as well.
   void cancel();
 
   struct State;  // data/pipeline.cpp

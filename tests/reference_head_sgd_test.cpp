@@ -8,10 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/builtin_models.h"
-#include "engine/loss.h"
 #include "engine/model_config.h"
 #include "core/random.h"
-#include "engine/sgd.h"
+#include "engine/train_step.h"
 #include "layers/dense.h"
 #include "tests/support/test_support.h"
 
@@ -54,21 +53,17 @@ TEST(ReferenceHeadSgd, MatchesPyTorchLossesAndParameters) {
   params[1]->value.fill(0.0f);
   fill_reference(*params[2], seed, 103, std::sqrt(6.0 / (kH + 1)));
   params[3]->value.fill(0.0f);
-  dynamic_cast<Dense&>(model.layer(2)).set_emit_logits(true);
+  end_in_logits(model);
 
   ExecContext ctx;
-  ctx.training = true;
   SGD sgd(0.001f, 0.9f);
-  Tensor dlogits({64, 1});
+  Tensor dlogits;
   std::vector<double> losses;
   for (int epoch = 0; epoch < 2; ++epoch) {
     for (int b = 0; b < 2; ++b) {
       const Tensor xb = x.slice_rows(64 * b, 64 * b + 64);
       const Tensor yb = Tensor::from_vector({64}, {y.begin() + 64 * b, y.begin() + 64 * b + 64});
-      const Tensor& logits = model.forward(xb, ctx);
-      losses.push_back(sigmoid_bce_from_logits(logits, yb, &dlogits, nullptr, ctx));
-      model.backward(dlogits, ctx);
-      sgd.step(model.trainable_params(), ctx);
+      losses.push_back(train_step(model, xb, yb, sgd, ctx, dlogits).loss);
     }
   }
   const auto& ref_losses = ref["losses_before_each_step"];

@@ -4,13 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "training/trainer.h"
+#include "training/batch_source.h"
 #include "engine/builtin_models.h"
 #include "core/error.h"
 #include "engine/loss.h"
 #include "engine/model_config.h"
 #include "core/random.h"
 #include "engine/sgd.h"
+#include "engine/train_step.h"
 #include "layers/dense.h"
 #include "tests/support/test_support.h"
 
@@ -48,7 +49,7 @@ TEST(Sequential, FrozenPrefixEndsAtFirstTrainableLayer) {
 TEST(Sequential, BackwardLeavesFrozenLayersWithoutGradients) {
   ParsedModel parsed = small_transfer_model();
   Sequential& model = parsed.model;
-  dynamic_cast<Dense&>(model.layer(model.size() - 1)).set_emit_logits(true);
+  end_in_logits(model);
   ExecContext ctx;
   ctx.training = true;
   const Tensor x = test::random_tensor({2, 8, 8, 3}, 5);
@@ -74,7 +75,7 @@ TEST(Sequential, ForwardInTwoPartsEqualsForwardInOne) {
 TEST(Sequential, HeadGradientMatchesFiniteDifferences) {
   ParsedModel parsed = small_transfer_model();
   Sequential& model = parsed.model;
-  dynamic_cast<Dense&>(model.layer(model.size() - 1)).set_emit_logits(true);
+  end_in_logits(model);
   ExecContext ctx;
   ctx.training = true;
   const Tensor x = test::random_tensor({4, 8, 8, 3}, 11);

@@ -6,8 +6,7 @@
 #include "engine/loss.h"
 #include "engine/model_config.h"
 #include "core/random.h"
-#include "engine/sgd.h"
-#include "layers/dense.h"
+#include "engine/train_step.h"
 #include "tests/support/test_support.h"
 
 namespace catdog {
@@ -46,16 +45,13 @@ TEST(ToyTraining, SmallConvNetLearnsASeparableProblem) {
   Sequential& model = parsed.model;
   model.build({12, 12, 1});
   model.initialize(7);
-  dynamic_cast<Dense&>(model.layer(4)).set_emit_logits(true);
+  end_in_logits(model);
   ExecContext ctx;
   SGD sgd(0.05f, 0.9f);
-  Tensor x, y, dz({32, 1});
+  Tensor x, y, dz;
   for (int step = 0; step < 150; ++step) {
     make_toy_batch(32, 100 + static_cast<uint64_t>(step), x, y);
-    ctx.training = true;
-    sigmoid_bce_from_logits(model.forward(x, ctx), y, &dz, nullptr, ctx);
-    model.backward(dz, ctx);
-    sgd.step(model.trainable_params(), ctx);
+    train_step(model, x, y, sgd, ctx, dz);
   }
   ctx.training = false;
   make_toy_batch(400, 9999, x, y);  // held-out images

@@ -37,8 +37,9 @@ std::string forward_dataset(Sequential& model, size_t end, const Dataset& datase
 
 namespace {
 
-// Accumulates loss and accuracy over batches of logits, on the host (a batch is 64 numbers).
-// An image seen twice (the pipeline stands a good image in for an unreadable one) counts once.
+// Accumulates loss and accuracy over batches of logits, with engine/loss.h's batch loss on the
+// host (a batch is 64 numbers). An image seen twice (the pipeline stands a good image in for an
+// unreadable one) counts once.
 struct Tally {
   Evaluation result;
   double loss_sum = 0;
@@ -49,17 +50,27 @@ struct Tally {
     const std::vector<float> z = logits.to_vector();
     CATDOG_CHECK(z.size() == indices.size(), "model output ", to_string(logits.shape()),
                  " for a batch of ", indices.size(), " images: the model must end in Dense(1)");
+    std::vector<float> new_z, new_labels;  // the rows of images not seen before
     for (size_t r = 0; r < z.size(); ++r) {
       const auto i = static_cast<size_t>(indices[r]);
       if (i >= seen.size()) seen.resize(i + 1, 0);
       if (seen[i]) continue;
       seen[i] = 1;
-      loss_sum += sigmoid_bce_scalar(z[r], labels[r]);
-      result.correct += (z[r] >= 0.0f) == (labels[r] >= 0.5f);
-      result.count += 1;
+      new_z.push_back(z[r]);
+      new_labels.push_back(labels[r]);
       result.probabilities.push_back(sigmoid(z[r]));
       result.indices.push_back(indices[r]);
     }
+    if (new_z.empty()) return;
+    const Shape shape = {static_cast<int64_t>(new_z.size())};
+    ExecContext host;
+    int64_t correct = 0;
+    const double mean = sigmoid_bce_from_logits(Tensor::from_vector(shape, new_z),
+                                                Tensor::from_vector(shape, new_labels), nullptr,
+                                                &correct, host);
+    loss_sum += mean * static_cast<double>(new_z.size());
+    result.correct += correct;
+    result.count += static_cast<int64_t>(new_z.size());
   }
 
   Evaluation finish() {

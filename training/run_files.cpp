@@ -109,6 +109,9 @@ RunLog::RunLog(const std::string& path) : out_(path, std::ios::app) {
   CATDOG_CHECK(out_.good(), "cannot write the run log ", path, ": ", std::strerror(errno));
 }
 
-void RunLog::line(const std::string& text) { out_ << text << "\n" << std::flush; }
+void RunLog::line(const std::string& text) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out_ << text << "\n" << std::flush;
+}
 
 }  // namespace catdog

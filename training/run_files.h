@@ -2,6 +2,7 @@
 #pragma once
 
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,13 +20,15 @@ bool draw_curves(const std::string& path, const std::vector<EpochRecord>& histor
                  std::string* why = nullptr);
 
 // train.log: everything the run printed, plus the names of skipped files. Appended, flushed
-// line by line, so a crash loses nothing that was said.
+// line by line, so a crash loses nothing that was said. Thread-safe: the pipeline's workers write
+// their warnings here while the trainer writes its lines.
 class RunLog {
  public:
   explicit RunLog(const std::string& path);
   void line(const std::string& text);
 
  private:
+  std::mutex mu_;
   std::ofstream out_;
 };
 

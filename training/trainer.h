@@ -1,17 +1,20 @@
-// The trainer: `catdog train` as a function (the benchmarks call it too).
+// The trainer: `catdog train` as a function (the tests and benchmarks call it too).
 //
 // One step, following the data (docs/how-it-works.md walks it with the math):
 //   JPEG bytes -> decode -> resize -> uint8 batch (data/pipeline.h)
-//   -> preprocess on the compute device (training/run_context.h)
-//   -> frozen base forward (or the feature cache) -> head forward -> sigmoid + BCE from logits
-//   -> backward through the head -> SGD with momentum -> metrics.
+//   -> preprocess on the compute device (training/run_context.h), or the feature cache's
+//      frozen outputs instead (both: training/batch_source.h)
+//   -> engine/train_step.h: forward to logits -> sigmoid + BCE from logits -> backward through
+//      the head -> SGD with momentum
+//   -> metrics, reported to a TrainObserver (training/train_observer.h).
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
+
+#include "training/train_observer.h"
 
 namespace catdog {
 
@@ -35,8 +38,8 @@ struct TrainOptions {
   std::string resize = "nearest"; // nearest (Keras) | bilinear | area
   size_t max_device_memory = 0;   // bytes; 0 = no cap
   bool validate = true;           // evaluate on test/ after each epoch
-  // Stop (as Ctrl-C does: checkpoint, then return) once this many steps ran in this call; < 0 =
-  // never. For tests of interrupted training.
+  // Stop (as a TrainObserver's stop request does: checkpoint, then return) once this many steps
+  // ran in this call; < 0 = never. For tests of interrupted training.
   int64_t stop_after_steps = -1;
 };
 
@@ -59,14 +62,11 @@ struct TrainResult {
 };
 
 // Trains, writing out_dir/{model.h5, checkpoint.h5, history.csv, curves.png, train.log}.
-// Progress goes to `out`. Throws catdog::Error on anything the run cannot continue from.
+// Progress goes to `observer`, which can also ask the run to stop (it then checkpoints and
+// returns with `interrupted`). Throws catdog::Error on anything the run cannot continue from.
+TrainResult train(const TrainOptions& options, TrainObserver& observer);
+
+// The same, printing the run's lines (no progress bar) to `out`.
 TrainResult train(const TrainOptions& options, std::ostream& out);
-
-// Ask a running train() to stop after its current step (what the SIGINT handler calls).
-void request_stop();
-
-// The order in which epoch `epoch` visits n items: a Fisher-Yates shuffle drawn from
-// (seed, epoch) (core/random.h). The same in cached and uncached training, and on resume.
-std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int epoch);
 
 }  // namespace catdog

@@ -1,14 +1,19 @@
-// Keras-like progress for one epoch:
+// The terminal's view of a training run: ConsoleObserver, the TrainObserver `catdog train` and
+// `catdog demo` give train(), and the Keras-like bar it draws for each epoch (EpochProgress):
 //   Epoch 3/10
 //   12/38 [=========>..................] - ETA: 7s - loss: 0.2412 - accuracy: 0.9102 - 410 img/s - wait 3%
 // redrawn in place on a terminal; on a pipe or file, a plain line every ~10% instead, so logs stay
 // readable.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <string>
+
+#include "training/train_observer.h"
 
 namespace catdog {
 
@@ -33,5 +38,23 @@ class EpochProgress {
 
 // True when `out` is std::cout and standard output is a terminal.
 bool is_terminal(const std::ostream& out);
+
+// Lines and bars to `out` (the bar redrawn in place when `out` is a terminal). Stops the run once
+// *stop is set (the SIGINT handler sets it; nullptr: never), also when it was set before train().
+class ConsoleObserver : public TrainObserver {
+ public:
+  explicit ConsoleObserver(std::ostream& out, const std::atomic<bool>* stop = nullptr);
+  void say(const std::string& line) override;
+  void on_epoch_begin(int epoch, int epochs, int64_t steps) override;
+  void on_step(const StepProgress& p) override;
+  void on_epoch_end() override;
+  bool stop_requested() override { return stop_ && *stop_; }
+
+ private:
+  std::ostream& out_;
+  const std::atomic<bool>* stop_;
+  bool terminal_;
+  std::unique_ptr<EpochProgress> bar_;
+};
 
 }  // namespace catdog

@@ -1,4 +1,4 @@
-#include "training/progress.h"
+#include "apps/progress.h"
 
 #include <unistd.h>
 
@@ -51,6 +51,24 @@ void EpochProgress::update(int64_t step, double loss, double accuracy, double im
 void EpochProgress::finish() {
   if (terminal_) out_ << "\n";
   out_ << std::flush;
+}
+
+ConsoleObserver::ConsoleObserver(std::ostream& out, const std::atomic<bool>* stop)
+    : out_(out), stop_(stop), terminal_(is_terminal(out)) {}
+
+void ConsoleObserver::say(const std::string& line) { out_ << line << "\n" << std::flush; }
+
+void ConsoleObserver::on_epoch_begin(int epoch, int epochs, int64_t steps) {
+  bar_ = std::make_unique<EpochProgress>(out_, epoch, epochs, steps, terminal_);
+}
+
+void ConsoleObserver::on_step(const StepProgress& p) {
+  if (bar_) bar_->update(p.step, p.loss, p.accuracy, p.images_per_second, p.wait_fraction);
+}
+
+void ConsoleObserver::on_epoch_end() {
+  if (bar_) bar_->finish();
+  bar_.reset();
 }
 
 }  // namespace catdog

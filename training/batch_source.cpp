@@ -1,0 +1,103 @@
+#include "training/batch_source.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "training/run_context.h"
+
+namespace catdog {
+
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int epoch) {
+  return shuffled_order(n, seed, 1000 + static_cast<uint64_t>(epoch));
+}
+
+namespace {
+
+// The labels of dataset images `indices`, as the loss wants them.
+std::vector<float> labels_of(const Dataset& set, const std::vector<int64_t>& indices) {
+  std::vector<float> labels;
+  labels.reserve(indices.size());
+  for (int64_t i : indices) labels.push_back(static_cast<float>(set.images[static_cast<size_t>(i)].label));
+  return labels;
+}
+
+int64_t batches_of(size_t images, int64_t batch_size) {
+  return (static_cast<int64_t>(images) + batch_size - 1) / batch_size;
+}
+
+}  // namespace
+
+PipelineBatches::PipelineBatches(const Dataset& train_set, PipelineOptions options,
+                                 Preprocess preprocess, int64_t batch_size, uint64_t seed)
+    : train_set_(train_set), options_(std::move(options)), preprocess_(preprocess),
+      batch_size_(batch_size), seed_(seed) {
+  options_.shuffle = false;  // the pipeline decodes in the order it is given
+}
+
+int64_t PipelineBatches::start_epoch(int epoch, int64_t first) {
+  const std::vector<int64_t> order =
+      epoch_order(static_cast<int64_t>(train_set_.images.size()), seed_, epoch);
+  Dataset epoch_set;
+  epoch_set.root = train_set_.root;
+  epoch_set.class_names = train_set_.class_names;
+  for (auto i = static_cast<size_t>(std::min<int64_t>(first * batch_size_, order.size()));
+       i < order.size(); ++i) {
+    epoch_set.images.push_back(train_set_.images[static_cast<size_t>(order[i])]);
+  }
+  PipelineOptions epoch_options = options_;
+  epoch_options.seed = seed_ + static_cast<uint64_t>(epoch) * 7919;  // augmentation draws
+  pipeline_.reset();  // the previous epoch's workers go before the next ones start
+  pipeline_ = std::make_unique<BatchPipeline>(epoch_set, epoch_options);
+  pipeline_->start_epoch(epoch);
+  wait_seconds_ = 0;
+  return batches_of(order.size(), batch_size_);
+}
+
+bool PipelineBatches::next(TrainBatch& batch, ExecContext& ctx) {
+  const auto wait_start = std::chrono::steady_clock::now();
+  if (!pipeline_->next(batch_)) return false;
+  wait_seconds_ +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wait_start).count();
+  batch.labels = batch_.labels.to_vector();
+  make_model_input(batch_.images, preprocess_, ctx, staging_, input_);
+  batch.input = &input_;
+  batch.begin = 0;
+  return true;
+}
+
+int64_t PipelineBatches::skipped() const { return pipeline_->epoch_stats().skipped; }
+
+BatchSource::Report PipelineBatches::epoch_report() const {
+  return {pipeline_->summary_line(), pipeline_->epoch_stats().skipped_files};
+}
+
+CachedBatches::CachedBatches(const Dataset& train_set, const FeatureCache& cache, size_t begin,
+                             int64_t batch_size, uint64_t seed, int64_t skipped)
+    : train_set_(train_set), cache_(cache), begin_(begin), batch_size_(batch_size), seed_(seed),
+      skipped_(skipped) {}
+
+int64_t CachedBatches::start_epoch(int epoch, int64_t first) {
+  std::vector<int64_t> usable;  // only the images that decoded when the cache was filled
+  for (int64_t i : epoch_order(static_cast<int64_t>(train_set_.images.size()), seed_, epoch)) {
+    if (cache_.filled(i)) usable.push_back(i);
+  }
+  rest_.assign(usable.begin() + std::min<int64_t>(first * batch_size_, usable.size()),
+               usable.end());
+  next_ = 0;
+  return batches_of(usable.size(), batch_size_);
+}
+
+bool CachedBatches::next(TrainBatch& batch, ExecContext& ctx) {
+  if (next_ >= rest_.size()) return false;
+  const size_t end = std::min(rest_.size(), next_ + static_cast<size_t>(batch_size_));
+  const std::vector<int64_t> slots(rest_.begin() + static_cast<std::ptrdiff_t>(next_),
+                                   rest_.begin() + static_cast<std::ptrdiff_t>(end));
+  next_ = end;
+  batch.labels = labels_of(train_set_, slots);
+  cache_.gather(slots, features_, ctx);
+  batch.input = &features_;
+  batch.begin = begin_;
+  return true;
+}
+
+}  // namespace catdog
