@@ -132,7 +132,7 @@ bool documented_keep(uint64_t seed, uint64_t layer, uint64_t step, uint64_t i, f
 
 TEST(DropoutLayer, TrainingFollowsTheDocumentedMask) {
   Dropout drop("dropout", 0.25f);
-  drop.set_stream_id(3);
+  drop.on_added(3);
   ExecContext ctx;
   ctx.training = true;
   ctx.seed = 42;
@@ -161,7 +161,7 @@ TEST(DropoutLayer, MasksDifferAcrossStepsAndLayers) {
   const Tensor x = random_tensor({1000}, 2, 0.5f, 1.5f);
   auto mask = [&](uint64_t layer, uint64_t step) {
     Dropout drop("d", 0.5f);
-    drop.set_stream_id(layer);
+    drop.on_added(layer);
     ExecContext ctx;
     ctx.training = true;
     ctx.step = step;

@@ -1,8 +1,8 @@
-// Moving data between layouts and element types: Keras HWIO kernels <-> cuDNN's NHWC filter
-// layout KRSC, zero padding / cropping for asymmetric 'same' convolutions, and dtype conversion.
+// The CUDA side of kernels/conv_layout.h: Keras HWIO kernels <-> cuDNN's NHWC filter layout KRSC,
+// zero padding / cropping for asymmetric 'same' convolutions, and element type conversion.
 #include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
-#include "kernels/cuda/launchers.h"
+#include "kernels/conv_layout.h"
 
 namespace catdog::cuda {
 

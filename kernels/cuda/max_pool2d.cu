@@ -1,5 +1,5 @@
-// Max pooling (with TensorFlow's 'same' padding as -infinity) and global average pooling over
-// NHWC. Twins of layers/max_pooling2d.cpp and layers/global_average_pooling2d.cpp.
+// The CUDA side of kernels/max_pool2d.h: max pooling over NHWC with TensorFlow's 'same' padding
+// as -infinity. Twin of kernels/cpu/max_pool2d.cpp.
 //
 // Why our own max pooling rather than cuDNN everywhere: cuDNN pads symmetrically, TF 'same'
 // puts the odd padding cell at the bottom/right; and cuDNN does not promise which of several
@@ -9,11 +9,29 @@
 
 #include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
-#include "kernels/cuda/launchers.h"
+#include "kernels/max_pool2d.h"
 
 namespace catdog::cuda {
 
 namespace {
+
+// The kernels' copy of a WindowGeometry in int (every size of a pooled activation fits).
+struct PoolShape {
+  int n, h, w, c;          // input (N, H, W, C)
+  int oh, ow;              // output (N, OH, OW, C)
+  int ph, pw, sh, sw;      // window and stride
+  int pad_top, pad_left;   // TF 'same': (total padding) / 2 before, the rest after
+};
+
+PoolShape pool_shape(const WindowGeometry& g) {
+  PoolShape s;
+  s.n = static_cast<int>(g.n), s.h = static_cast<int>(g.h), s.w = static_cast<int>(g.w);
+  s.c = static_cast<int>(g.c), s.oh = static_cast<int>(g.oh), s.ow = static_cast<int>(g.ow);
+  s.ph = static_cast<int>(g.kh), s.pw = static_cast<int>(g.kw);
+  s.sh = static_cast<int>(g.sh), s.sw = static_cast<int>(g.sw);
+  s.pad_top = static_cast<int>(g.pad_top), s.pad_left = static_cast<int>(g.pad_left);
+  return s;
+}
 
 // One thread per output element (n, i, j, c); c fastest, so a warp reads consecutive channels.
 template <class T>
@@ -95,32 +113,6 @@ __global__ void max_pool_backward_kernel(const float* x, const float* dy, float*
   }
 }
 
-// One thread per (n, c): walk the H*W positions (consecutive threads read consecutive channels).
-template <class T>
-__global__ void global_avg_pool_forward_kernel(const T* x, T* y, int64_t n, int64_t hw,
-                                               int64_t c) {
-  const int64_t total = n * c;
-  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
-       idx += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t b = idx / c, ch = idx % c;
-    const T* base = x + b * hw * c + ch;
-    float sum = 0.0f;
-    for (int64_t p = 0; p < hw; ++p) sum += to_float(base[p * c]);
-    y[idx] = from_float<T>(sum / static_cast<float>(hw));
-  }
-}
-
-__global__ void global_avg_pool_backward_kernel(const float* dy, float* dx, int64_t n, int64_t hw,
-                                                int64_t c) {
-  const int64_t total = n * hw * c;
-  const float inv = 1.0f / static_cast<float>(hw);
-  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
-       idx += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t ch = idx % c, b = idx / (hw * c);
-    dx[idx] = dy[b * c + ch] * inv;
-  }
-}
-
 std::string describe(const PoolShape& s) {
   return cat("x (", s.n, ", ", s.h, ", ", s.w, ", ", s.c, ") -> (", s.oh, ", ", s.ow, "), pool ",
              s.ph, "x", s.pw, " stride ", s.sh, "x", s.sw, " pad ", s.pad_top, ",", s.pad_left);
@@ -128,11 +120,12 @@ std::string describe(const PoolShape& s) {
 
 }  // namespace
 
-void max_pool_forward(const void* x, void* y, DType dtype, const PoolShape& s,
-                      cudaStream_t stream) {
+void max_pool2d_forward(const WindowGeometry& g, const void* x, void* y, DType dtype,
+                        Stream stream) {
+  const PoolShape s = pool_shape(g);
   const int64_t total = int64_t(s.n) * s.oh * s.ow * s.c;
   if (total <= 0) return;
-  with_element_type(dtype, "max_pool_forward", [&](auto tag) {
+  with_element_type(dtype, "max_pool2d_forward", [&](auto tag) {
     using T = decltype(tag);
     max_pool_forward_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(
         static_cast<const T*>(x), static_cast<T*>(y), s);
@@ -140,31 +133,13 @@ void max_pool_forward(const void* x, void* y, DType dtype, const PoolShape& s,
   cudaCheckLaunch("max_pool_forward_kernel", describe(s));
 }
 
-void max_pool_backward(const float* x, const float* dy, float* dx, const PoolShape& s,
-                       cudaStream_t stream) {
+void max_pool2d_backward(const WindowGeometry& g, const float* x, const float* dy, float* dx,
+                         Stream stream) {
+  const PoolShape s = pool_shape(g);
   const int64_t total = int64_t(s.n) * s.h * s.w * s.c;
   if (total <= 0) return;
   max_pool_backward_kernel<<<blocks_for(total), kThreads, 0, stream>>>(x, dy, dx, s);
   cudaCheckLaunch("max_pool_backward_kernel", describe(s));
-}
-
-void global_avg_pool_forward(const void* x, void* y, DType dtype, int64_t n, int64_t hw,
-                             int64_t c, cudaStream_t stream) {
-  if (n * c <= 0) return;
-  with_element_type(dtype, "global_avg_pool_forward", [&](auto tag) {
-    using T = decltype(tag);
-    global_avg_pool_forward_kernel<T><<<blocks_for(n * c), kThreads, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<T*>(y), n, hw, c);
-  });
-  cudaCheckLaunch("global_avg_pool_forward_kernel", "x (", n, ", ", hw, ", ", c, ")");
-}
-
-void global_avg_pool_backward(const float* dy, float* dx, int64_t n, int64_t hw, int64_t c,
-                              cudaStream_t stream) {
-  if (n * hw * c <= 0) return;
-  global_avg_pool_backward_kernel<<<blocks_for(n * hw * c), kThreads, 0, stream>>>(dy, dx, n, hw,
-                                                                                   c);
-  cudaCheckLaunch("global_avg_pool_backward_kernel", "dx (", n, ", ", hw, ", ", c, ")");
 }
 
 }  // namespace catdog::cuda

@@ -1,24 +1,12 @@
-// The training step's small kernels: the SGD momentum update and the fused sigmoid + binary
-// cross-entropy (loss, accuracy count and gradient in one pass). Twins of engine/sgd.cpp and
-// engine/loss.cpp.
+// The CUDA side of kernels/sigmoid_bce.h: the fused sigmoid + binary cross-entropy (loss sum,
+// accuracy count and gradient in one pass). Twin of kernels/cpu/sigmoid_bce.cpp.
 #include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
-#include "kernels/cuda/launchers.h"
+#include "kernels/sigmoid_bce.h"
 
 namespace catdog::cuda {
 
 namespace {
-
-// v = m v - lr g; w += v (Keras SGD with momentum, nesterov=False).
-__global__ void sgd_momentum_kernel(float* w, float* v, const float* g, int64_t n, float lr,
-                                    float momentum) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
-       i += int64_t(gridDim.x) * blockDim.x) {
-    const float vi = momentum * v[i] - lr * g[i];
-    v[i] = vi;
-    w[i] += vi;
-  }
-}
 
 // One block of kReduceThreads: each thread accumulates a strided share in double, then a tree
 // reduction in shared memory. Deterministic for a given n.
@@ -57,15 +45,8 @@ __global__ void sigmoid_bce_kernel(const float* z, const float* t, float* dz, in
 
 }  // namespace
 
-void sgd_momentum(float* w, float* v, const float* g, int64_t n, float lr, float momentum,
-                  cudaStream_t stream) {
-  if (n <= 0) return;
-  sgd_momentum_kernel<<<blocks_for(n), kThreads, 0, stream>>>(w, v, g, n, lr, momentum);
-  cudaCheckLaunch("sgd_momentum_kernel", "n=", n);
-}
-
 void sigmoid_bce(const float* z, const float* t, float* dz, int64_t n, double* loss_sum,
-                 double* correct, cudaStream_t stream) {
+                 double* correct, Stream stream) {
   sigmoid_bce_kernel<<<1, kReduceThreads, 0, stream>>>(z, t, dz, n, loss_sum, correct);
   cudaCheckLaunch("sigmoid_bce_kernel", "n=", n);
 }
