@@ -68,6 +68,7 @@ TEST(SigmoidBceOp, CpuMatchesNaiveDoubleReference) {
 
 TEST(SigmoidBceOp, CudaMatchesNaiveDoubleReferenceAndCpu) {
   CATDOG_REQUIRE_GPU();
+#if CATDOG_WITH_CUDA
   const int64_t n = 300;  // more than one reduction block's worth of threads
   const Batch b = make_batch(n, 2);
   // Two device doubles (loss_sum, correct), held as the bytes of four floats.
@@ -86,6 +87,7 @@ TEST(SigmoidBceOp, CudaMatchesNaiveDoubleReferenceAndCpu) {
   EXPECT_NEAR(s[0], loss_sum, 1e-9 * std::max(1.0, loss_sum));
   EXPECT_EQ(s[1], correct);
   EXPECT_LE(test::max_relative_error(gpu_dz, cpu_dz.to_vector()), 1e-6);
+#endif
 }
 
 }  // namespace
