@@ -1,4 +1,5 @@
-// Layer: the interface every layer kind implements (layers/ has one file pair per kind).
+// Layer: the interface every layer kind implements (layers/ has a .h and .cpp per kind, and a .cu
+// for the kinds with their own GPU code).
 //
 // As in Caffe, setup is apart from compute: `output_shape` and `build` run once per input shape;
 // `forward`/`backward` run per step. Most layers compute through the op dispatchers of
