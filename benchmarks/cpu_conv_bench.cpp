@@ -43,15 +43,18 @@ const VggConv kVggConvs[] = {
     {"block5_conv3", 14, 512, 512},
 };
 
-void apply_bench_settings() {
+// The thread count for this process, and a CPU context with the im2col budget of the run.
+ExecContext bench_context() {
   cpu::set_cpu_threads(bench_threads());
+  ExecContext ctx;
   const char* env = std::getenv("CATDOG_BENCH_IM2COL_FLOATS");
-  if (env && std::atoll(env) > 0) cpu::set_im2col_budget(std::atoll(env));
+  if (env && std::atoll(env) > 0) ctx.im2col_floats = std::atoll(env);
+  return ctx;
 }
 
 // One 3x3 'same' relu convolution of `filters` over (batch, size, size, channels).
 void run_conv(benchmark::State& state, int size, int channels, int filters) {
-  apply_bench_settings();
+  ExecContext ctx = bench_context();
   const int64_t batch = state.range(0);
   Conv2DConfig config;
   config.filters = filters;
@@ -63,7 +66,6 @@ void run_conv(benchmark::State& state, int size, int channels, int filters) {
   for (Param* p : conv.params()) p->value.fill(0.01f);
   Tensor x(in), y(conv.output_shape(in));
   x.fill(0.5f);
-  ExecContext ctx;
   for (auto _ : state) {
     conv.forward(x, y, ctx);
     benchmark::DoNotOptimize(y.raw());
@@ -79,12 +81,11 @@ BENCHMARK(BM_Conv2DSmoke)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The whole conv base, through Sequential (frozen: ping-pong buffers, no activations kept).
 void run_conv_base(benchmark::State& state, int image_size) {
-  apply_bench_settings();
+  ExecContext ctx = bench_context();
   const int64_t batch = state.range(0);
   Sequential model = bench::make_vgg16_base(image_size);
   Tensor x({batch, image_size, image_size, 3});
   x.fill(0.5f);
-  ExecContext ctx;
   model.forward(x, ctx);  // warm: buffers allocated, im2col scratch grown
   for (auto _ : state) {
     benchmark::DoNotOptimize(model.forward(x, ctx).raw());

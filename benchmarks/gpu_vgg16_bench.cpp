@@ -35,7 +35,7 @@
 
 #include "core/cuda_checks.h"
 #include "core/cuda_context.h"
-#include "kernels/cuda/ops.h"
+#include "kernels/conv_layout.h"
 #endif
 
 namespace catdog::bench {
@@ -126,7 +126,8 @@ Tensor random_gpu_tensor(const Shape& shape, DType dtype, float hi, uint64_t str
   }
   if (dtype == DType::f32) return f32;
   Tensor out(shape, dtype, Device::cuda);
-  cuda::convert(f32.raw(), DType::f32, out.raw(), dtype, n, cuda::default_context());
+  cuda::convert_elements(f32.raw(), DType::f32, out.raw(), dtype, n,
+                         cuda::default_context().compute);
   device_synchronize();
   return out;
 }

@@ -16,6 +16,7 @@ const char* activation_name(Activation activation) {
     case Activation::linear: return "linear";
     case Activation::relu: return "relu";
     case Activation::sigmoid: return "sigmoid";
+    case Activation::leaky_relu: return "leaky_relu";
   }
   return "?";
 }

@@ -1,6 +1,9 @@
 #include "core/context.h"
 
 #include "core/error.h"
+#if CATDOG_WITH_CUDA
+#include "core/cuda_context.h"
+#endif
 
 namespace catdog {
 
@@ -21,5 +24,12 @@ Precision parse_precision(const std::string& name) {
   if (name == "bf16") return Precision::bf16;
   fail("unknown precision '", name, "' (expected fp32, tf32, fp16 or bf16)");
 }
+
+#if CATDOG_WITH_CUDA
+Stream compute_stream(const ExecContext& ctx) {
+  CATDOG_CHECK(ctx.cuda != nullptr, "GPU run without a CUDA context (ExecContext::cuda is null)");
+  return ctx.cuda->compute;
+}
+#endif
 
 }  // namespace catdog

@@ -1,10 +1,14 @@
 // ExecContext: what a layer needs to know about the run it is part of, passed explicitly (no
 // global mode switches): where to compute, training or inference, the seed for dropout, the
-// precision of the frozen part, and the CUDA handles when on the GPU.
+// precision of the frozen part, the CUDA handles when on the GPU, and the CPU convolution's
+// scratch budget. Also run_on(), the one rule by which the op dispatchers of kernels/<op>.h pick
+// the CPU or CUDA twin.
 #pragma once
 
 #include <cstdint>
 
+#include "core/error.h"
+#include "core/stream.h"
 #include "core/tensor.h"
 
 namespace catdog {
@@ -24,8 +28,32 @@ struct ExecContext {
   uint64_t step = 0;          // the optimizer step, advanced by the trainer
   Precision precision = Precision::fp32;
   CudaContext* cuda = nullptr;  // set when device == cuda
+  // The CPU convolution's im2col chunk in floats (kernels/cpu/conv2d.h); 0 = its default (8M
+  // floats = 32 MB). The benchmarks set it from CATDOG_BENCH_IM2COL_FLOATS.
+  int64_t im2col_floats = 0;
 
   bool on_gpu() const { return device == Device::cuda; }
 };
+
+// The stream GPU work of this run goes on: ctx.cuda->compute (an error when ctx.cuda is null).
+// Defined only with the CUDA backend.
+Stream compute_stream(const ExecContext& ctx);
+
+// The op dispatchers' one rule (kernels/<op>.h): on the CPU call cpu_side(nullptr), on the GPU
+// cuda_side(compute_stream(ctx)). Without the CUDA backend a GPU context is an error, and
+// cuda_side is never called, so it may name cuda:: functions that this build does not have.
+template <class CpuSide, class CudaSide>
+void run_on(const ExecContext& ctx, const CpuSide& cpu_side, const CudaSide& cuda_side) {
+  if (!ctx.on_gpu()) {
+    cpu_side(Stream{});
+    return;
+  }
+#if CATDOG_WITH_CUDA
+  cuda_side(compute_stream(ctx));
+#else
+  (void)cuda_side;
+  fail("a GPU run, but catdog was built without the CUDA backend");
+#endif
+}
 
 }  // namespace catdog

@@ -1,23 +1,22 @@
+// The loss as a thin user of the sigmoid_bce op (kernels/sigmoid_bce.h): shape checks, then the
+// CPU twin, or the CUDA twin and a copy of its two sums back to the host.
 #include "engine/loss.h"
 
 #include <cmath>
 
 #include "core/error.h"
+#include "kernels/sigmoid_bce.h"
 #if CATDOG_WITH_CUDA
-#include "kernels/cuda/ops.h"
+#include "core/cuda_checks.h"
+#include "core/cuda_context.h"
 #endif
 
 namespace catdog {
 
-float sigmoid(float z) {
-  // Two branches so that exp never overflows: for z < 0, 1/(1+e^-z) = e^z/(1+e^z).
-  if (z >= 0) return 1.0f / (1.0f + std::exp(-z));
-  const float e = std::exp(z);
-  return e / (1.0f + e);
-}
+float sigmoid(float z) { return cpu::sigmoid(z); }
 
 double sigmoid_bce_scalar(double logit, double label) {
-  return std::max(logit, 0.0) - logit * label + std::log1p(std::exp(-std::fabs(logit)));
+  return cpu::sigmoid_bce_term(logit, label);
 }
 
 double sigmoid_bce_from_logits(const Tensor& logits, const Tensor& labels, Tensor* dlogits,
@@ -32,26 +31,29 @@ double sigmoid_bce_from_logits(const Tensor& logits, const Tensor& labels, Tenso
     CATDOG_CHECK(dlogits->shape() == logits.shape(), "loss gradient buffer of shape ",
                  to_string(dlogits->shape()), " for logits ", to_string(logits.shape()));
   }
-  if (ctx.on_gpu()) {
-#if CATDOG_WITH_CUDA
-    return cuda::sigmoid_bce_from_logits(logits.f32(), labels.f32(),
-                                         dlogits ? dlogits->f32() : nullptr, n, correct, *ctx.cuda);
-#else
-    fail("sigmoid_bce_from_logits on the GPU without the CUDA backend");
-#endif
-  }
-  const float* z = logits.f32();
-  const float* t = labels.f32();
   float* dz = dlogits ? dlogits->f32() : nullptr;
-  double total = 0;
-  int64_t right = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    total += sigmoid_bce_scalar(z[i], t[i]);
-    if ((z[i] >= 0.0f) == (t[i] >= 0.5f)) ++right;
-    if (dz) dz[i] = (sigmoid(z[i]) - t[i]) / static_cast<float>(n);
-  }
-  if (correct) *correct = right;
-  return total / static_cast<double>(n);
+  double loss_sum = 0, right = 0;
+  run_on(
+      ctx,
+      [&](Stream s) { cpu::sigmoid_bce(logits.f32(), labels.f32(), dz, n, &loss_sum, &right, s); },
+      [&](Stream s) {
+#if CATDOG_WITH_CUDA
+        // The kernel reduces into the context's two device scalars; copy them back and wait.
+        CudaContext& cuda = *ctx.cuda;
+        cuda::sigmoid_bce(logits.f32(), labels.f32(), dz, n, &cuda.device_scalars[0],
+                          &cuda.device_scalars[1], s);
+        cudaCheck(cudaMemcpyAsync(cuda.host_scalars, cuda.device_scalars, 2 * sizeof(double),
+                                  cudaMemcpyDeviceToHost, s),
+                  "copying the loss of ", n, " logits");
+        cudaCheck(cudaStreamSynchronize(s), "sigmoid + BCE over ", n, " logits");
+        loss_sum = cuda.host_scalars[0];
+        right = cuda.host_scalars[1];
+#else
+        (void)s;
+#endif
+      });
+  if (correct) *correct = static_cast<int64_t>(std::llround(right));
+  return loss_sum / static_cast<double>(n);
 }
 
 }  // namespace catdog

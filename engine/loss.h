@@ -18,7 +18,7 @@ namespace catdog {
 double sigmoid_bce_from_logits(const Tensor& logits, const Tensor& labels, Tensor* dlogits,
                                int64_t* correct, ExecContext& ctx);
 
-// The numerically stable scalar form, for tests and the CPU path.
+// The numerically stable scalar form (one term of the sigmoid_bce op's loss sum), for tests.
 double sigmoid_bce_scalar(double logit, double label);
 float sigmoid(float z);
 

@@ -4,9 +4,8 @@
 
 #include "core/error.h"
 #include "core/random.h"
-#include "layers/dropout.h"
 #if CATDOG_WITH_CUDA
-#include "kernels/cuda/ops.h"
+#include "kernels/conv_layout.h"
 #endif
 
 namespace catdog {
@@ -29,7 +28,8 @@ void convert_into(const Tensor& src, Tensor& dst, ExecContext& ctx) {
   }
 #if CATDOG_WITH_CUDA
   CATDOG_CHECK(ctx.on_gpu(), "reduced-precision tensors exist only on the GPU");
-  cuda::convert(src.raw(), src.dtype(), dst.raw(), dst.dtype(), src.numel(), *ctx.cuda);
+  cuda::convert_elements(src.raw(), src.dtype(), dst.raw(), dst.dtype(), src.numel(),
+                         compute_stream(ctx));
 #else
   (void)ctx;
   fail("cannot convert ", dtype_name(src.dtype()), " to ", dtype_name(dst.dtype()),
@@ -52,7 +52,7 @@ void Sequential::add(std::unique_ptr<Layer> layer) {
   for (const auto& existing : layers_) {
     CATDOG_CHECK(existing->name() != layer->name(), "two layers are named '", layer->name(), "'");
   }
-  if (auto* dropout = dynamic_cast<Dropout*>(layer.get())) dropout->set_stream_id(layers_.size());
+  layer->on_added(layers_.size());
   layers_.push_back(std::move(layer));
   input_hwc_.clear();
 }

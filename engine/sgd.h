@@ -2,6 +2,7 @@
 //   v <- momentum * v - lr * g
 //   w <- w + v
 // (PyTorch's form, v <- m v + g; w <- w - lr v, gives the same weights for a constant lr.)
+// The update of one tensor is the sgd_momentum op (kernels/sgd_momentum.h), CPU or CUDA twin.
 #pragma once
 
 #include <vector>
@@ -23,9 +24,5 @@ class SGD {
   float lr_;
   float momentum_;
 };
-
-// The CPU update of one tensor (n elements): the reference the CUDA kernel is tested against.
-void sgd_momentum_update_cpu(float* w, float* v, const float* g, int64_t n, float lr,
-                             float momentum);
 
 }  // namespace catdog

@@ -1,7 +1,8 @@
 #include "layers/activations.h"
 
 #include "core/error.h"
-#include "kernels/cpu/activations.h"
+#include "core/profiling.h"
+#include "kernels/activation.h"
 #include "layers/layer_support.h"
 
 namespace catdog {
@@ -26,30 +27,33 @@ nlohmann::json ActivationLayer::keras_config() const {
   return keras_layer_json("Activation", *this, {{"activation", activation_name(activation_)}});
 }
 
+namespace {
 // LeakyReLU, and ReLU with a negative_slope, are the leaky form; everything else is plain.
-void ActivationLayer::forward_cpu(const Tensor& x, Tensor& y, ExecContext&) {
-  ensure_cpu(y, x.shape());
-  if (activation_ == Activation::relu && alpha_ != 0.0f) {
-    cpu::leaky_relu_forward(x.f32(), y.f32(), x.numel(), alpha_);
-  } else {
-    cpu::activation_forward(activation_, x.f32(), y.f32(), x.numel());
-  }
+Activation kernel_activation(Activation activation, float alpha) {
+  return activation == Activation::relu && alpha != 0.0f ? Activation::leaky_relu : activation;
+}
+}  // namespace
+
+// Forward accepts float32, or on the GPU also float16 / bfloat16 (y has x's type).
+void ActivationLayer::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
+  NvtxRange range(cat(name_, " forward"));
+  y.reuse_as(x.shape(), x.dtype(), ctx.device);
+  activation_forward(x.raw(), y.raw(), x.dtype(), x.numel(),
+                     kernel_activation(activation_, alpha_), alpha_, ctx);
 }
 
-void ActivationLayer::backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                                   ExecContext&) {
+void ActivationLayer::backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy,
+                                          Tensor* dx, ExecContext& ctx) {
+  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == x.shape(), class_name_, " layer ", name_, ": gradient of shape ",
                to_string(dy.shape()), " for an output of shape ", to_string(x.shape()));
   if (!dx) return;
-  ensure_cpu(*dx, x.shape());
-  if (activation_ == Activation::relu && alpha_ != 0.0f) {
-    cpu::leaky_relu_backward(x.f32(), dy.f32(), dx->f32(), x.numel(), alpha_);
-  } else if (activation_ == Activation::relu) {
-    // From x, not y: the same thing for relu, and y may be gone (a frozen prefix keeps nothing).
-    cpu::leaky_relu_backward(x.f32(), dy.f32(), dx->f32(), x.numel(), 0.0f);
-  } else {
-    cpu::activation_backward_from_output(activation_, y.f32(), dy.f32(), dx->f32(), x.numel());
-  }
+  dx->reuse_as(x.shape(), DType::f32, ctx.device);
+  const Activation act = kernel_activation(activation_, alpha_);
+  // relu / leaky relu read x (y may be gone in a frozen prefix); sigmoid reads y.
+  const float* x_data = act == Activation::sigmoid ? nullptr : x.f32();
+  const float* y_data = act == Activation::sigmoid ? y.f32() : nullptr;
+  activation_backward(x_data, y_data, dy.f32(), dx->f32(), x.numel(), act, alpha_, ctx);
 }
 
 }  // namespace catdog

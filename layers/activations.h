@@ -1,5 +1,5 @@
 // Elementwise activation layers: ReLU, LeakyReLU and Keras' generic Activation layer
-// (relu, sigmoid, linear).
+// (relu, sigmoid, linear), computed by the activation op (kernels/activation.h) on either device.
 //   relu:       y = max(x, 0)             dy/dx = 1 if x > 0 else 0 (0 at the kink, as Keras)
 //   leaky relu: y = x if x > 0 else a*x   dy/dx = 1 if x > 0 else a
 //   sigmoid:    y = 1 / (1 + exp(-x))     dy/dx = y (1 - y)
@@ -17,18 +17,13 @@ class ActivationLayer : public Layer {
   Shape output_shape(const Shape& input) const override { return input; }
   nlohmann::json keras_config() const override;
   Activation activation() const { return activation_; }
-  bool leaky() const { return class_name_ == "LeakyReLU"; }
   float alpha() const { return alpha_; }
 
  protected:
-  void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
-  void backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                    ExecContext& ctx) override;
-#if CATDOG_WITH_CUDA
-  void forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
-  void backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                    ExecContext& ctx) override;
-#endif
+  // One body for CPU and GPU: the op dispatchers pick the side.
+  void forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) override;
+  void backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                           ExecContext& ctx) override;
 
  private:
   std::string class_name_;

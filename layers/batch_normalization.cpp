@@ -1,9 +1,8 @@
 #include "layers/batch_normalization.h"
 
-#include <vector>
-
 #include "core/error.h"
-#include "kernels/cpu/batch_norm.h"
+#include "core/profiling.h"
+#include "kernels/batch_norm.h"
 #include "layers/layer_support.h"
 
 namespace catdog {
@@ -64,35 +63,43 @@ nlohmann::json BatchNormalization::keras_config() const {
                            {"gamma_constraint", nullptr}});
 }
 
-void BatchNormalization::forward_cpu(const Tensor& x, Tensor& y, ExecContext&) {
-  CATDOG_CHECK(moving_mean_.value.defined(), "BatchNormalization layer ", name_,
-               ": forward before build");
-  ensure_cpu(y, output_shape(x.shape()));
-  const int64_t c = x.shape().back(), rows = x.numel() / c;
-  std::vector<float> a(static_cast<size_t>(c)), b(static_cast<size_t>(c));
-  cpu::batch_norm_fold(config_.scale ? gamma_.value.f32() : nullptr,
-                       config_.center ? beta_.value.f32() : nullptr, moving_mean_.value.f32(),
-                       moving_variance_.value.f32(), config_.epsilon, c, a.data(), b.data());
-  cpu::channel_affine_forward(x.f32(), a.data(), b.data(), y.f32(), rows, c);
+// The fold with gamma (and beta when `with_beta`) into fold_ = (a, b) on the run's device.
+void BatchNormalization::fold(bool with_beta, ExecContext& ctx) {
+  const int64_t c = moving_mean_.value.numel();
+  fold_.reuse_as({2, c}, DType::f32, ctx.device);
+  batch_norm_fold(config_.scale ? gamma_.value.f32() : nullptr,
+                  with_beta && config_.center ? beta_.value.f32() : nullptr,
+                  moving_mean_.value.f32(), moving_variance_.value.f32(), config_.epsilon, c,
+                  fold_.f32(), fold_.f32() + c, ctx);
 }
 
-void BatchNormalization::backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy,
-                                      Tensor* dx, ExecContext&) {
+void BatchNormalization::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
+  NvtxRange range(cat(name_, " forward"));
+  CATDOG_CHECK(moving_mean_.value.defined() && moving_mean_.value.device() == ctx.device,
+               "BatchNormalization layer ", name_, ": statistics are not on ",
+               device_name(ctx.device), " (forward before build or to_device?)");
+  y.reuse_as(output_shape(x.shape()), x.dtype(), ctx.device);
+  const int64_t c = x.shape().back(), rows = x.numel() / c;
+  fold(true, ctx);
+  channel_affine_forward(x.raw(), y.raw(), x.dtype(), rows, c, fold_.f32(), fold_.f32() + c, ctx);
+}
+
+// dx = a dy; dgamma = sum dy * (x - mean) / sqrt(var + eps); dbeta = sum dy.
+void BatchNormalization::backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy,
+                                             Tensor* dx, ExecContext& ctx) {
+  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == y.shape(), "BatchNormalization layer ", name_, ": gradient of shape ",
                to_string(dy.shape()), " for an output of shape ", to_string(y.shape()));
   const bool want_params = trainable();
   if (!dx && !want_params) return;
   const int64_t c = x.shape().back(), rows = x.numel() / c;
-  std::vector<float> a(static_cast<size_t>(c)), b(static_cast<size_t>(c));
-  cpu::batch_norm_fold(config_.scale ? gamma_.value.f32() : nullptr, nullptr,
-                       moving_mean_.value.f32(), moving_variance_.value.f32(), config_.epsilon, c,
-                       a.data(), b.data());
-  if (dx) ensure_cpu(*dx, x.shape());
-  cpu::batch_norm_backward(x.f32(), dy.f32(), a.data(), moving_mean_.value.f32(),
-                           moving_variance_.value.f32(), config_.epsilon, rows, c,
-                           dx ? dx->f32() : nullptr,
-                           want_params && config_.scale ? grad_of(gamma_).f32() : nullptr,
-                           want_params && config_.center ? grad_of(beta_).f32() : nullptr);
+  fold(false, ctx);
+  if (dx) dx->reuse_as(x.shape(), DType::f32, ctx.device);
+  batch_norm_backward(x.f32(), dy.f32(), fold_.f32(), moving_mean_.value.f32(),
+                      moving_variance_.value.f32(), config_.epsilon, rows, c,
+                      dx ? dx->f32() : nullptr,
+                      want_params && config_.scale ? grad_of(gamma_).f32() : nullptr,
+                      want_params && config_.center ? grad_of(beta_).f32() : nullptr, ctx);
 }
 
 }  // namespace catdog

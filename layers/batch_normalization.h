@@ -2,6 +2,7 @@
 //   y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta
 // i.e. a per-channel affine map y = a * x + b with a = gamma / sqrt(var + eps), b = beta - a * mean.
 // Training-mode batch statistics are not supported: catdog only runs BN inside frozen bases.
+// Computed by the batch_norm op (kernels/batch_norm.h) on either device.
 #pragma once
 
 #include "layers/layer.h"
@@ -24,18 +25,18 @@ class BatchNormalization : public Layer {
   nlohmann::json keras_config() const override;
 
  protected:
-  void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
-  void backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                    ExecContext& ctx) override;
-#if CATDOG_WITH_CUDA
-  void forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
-  void backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                    ExecContext& ctx) override;
-#endif
+  // One body for CPU and GPU: the op dispatchers pick the side.
+  void forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) override;
+  void backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                           ExecContext& ctx) override;
 
  private:
   BatchNormalizationConfig config_;
   Param gamma_, beta_, moving_mean_, moving_variance_;  // each (C)
+  // The fold (a, b), (2, C) on the run's device: redone each call (C values, far cheaper than the
+  // pass over the activations), kept to reuse the memory.
+  Tensor fold_;
+  void fold(bool with_beta, ExecContext& ctx);
 };
 
 }  // namespace catdog

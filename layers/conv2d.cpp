@@ -1,7 +1,7 @@
 #include "layers/conv2d.h"
 
 #include "core/error.h"
-#include "kernels/cpu/activations.h"
+#include "kernels/activation.h"
 #include "kernels/cpu/conv2d.h"
 #include "layers/layer_support.h"
 
@@ -78,16 +78,16 @@ nlohmann::json Conv2D::keras_config() const {
   return keras_layer_json("Conv2D", *this, fields);
 }
 
-void Conv2D::forward_cpu(const Tensor& x, Tensor& y, ExecContext&) {
+void Conv2D::forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
   CATDOG_CHECK(kernel_.value.defined(), "Conv2D layer ", name_, ": forward before build");
-  ensure_cpu(y, output_shape(x.shape()));
+  y.reuse_as(output_shape(x.shape()), DType::f32, Device::cpu);
   const float* bias = config_.use_bias ? bias_.value.f32() : nullptr;
   cpu::conv2d_forward_nhwc(geometry_of(config_, x.shape()), x.f32(), kernel_.value.f32(), bias,
-                           config_.activation, y.f32());
+                           config_.activation, y.f32(), ctx.im2col_floats);
 }
 
 void Conv2D::backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                          ExecContext&) {
+                          ExecContext& ctx) {
   CATDOG_CHECK(dy.shape() == y.shape(), "Conv2D layer ", name_, ": gradient of shape ",
                to_string(dy.shape()), " for an output of shape ", to_string(y.shape()));
   const bool want_params = trainable();
@@ -96,18 +96,18 @@ void Conv2D::backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Te
   Tensor dz = dy;
   if (config_.activation != Activation::linear) {
     dz = Tensor(dy.shape());
-    cpu::activation_backward_from_output(config_.activation, y.f32(), dy.f32(), dz.f32(),
-                                         dy.numel());
+    cpu::activation_backward(y.f32(), y.f32(), dy.f32(), dz.f32(), dy.numel(), config_.activation,
+                             0.0f, nullptr);
   }
   float* dx_data = nullptr;
   if (dx) {
-    ensure_cpu(*dx, x.shape());
+    dx->reuse_as(x.shape(), DType::f32, Device::cpu);
     dx_data = dx->f32();
   }
   float* dkernel = want_params ? grad_of(kernel_).f32() : nullptr;
   float* dbias = want_params && config_.use_bias ? grad_of(bias_).f32() : nullptr;
   cpu::conv2d_backward_nhwc(geometry_of(config_, x.shape()), x.f32(), kernel_.value.f32(),
-                            dz.f32(), dx_data, dkernel, dbias);
+                            dz.f32(), dx_data, dkernel, dbias, ctx.im2col_floats);
 }
 
 }  // namespace catdog

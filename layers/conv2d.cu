@@ -4,12 +4,14 @@
 // algorithms, chosen once by cuDNN's heuristics (cudnnGet*Algorithm_v7, best first) and kept:
 // the first that fits in memory wins, so when the workspace for the fastest cannot be had we
 // fall back to one that needs less. The kernel is converted once from Keras' HWIO to cuDNN's
-// NHWC filter layout KRSC = (F, KH, KW, C) (and to f16/bf16 for reduced precision), in
-// weights_changed or on first use; a trainable layer reconverts each forward, as SGD changes it.
+// NHWC filter layout KRSC = (F, KH, KW, C) (and to f16/bf16 for reduced precision), on first use
+// after weights_changed; a trainable layer reconverts once per step, in forward (SGD changes it
+// after backward), and its backward uses that conversion.
 //
 // 'same' padding: TensorFlow pads (total / 2) before and the rest after; cuDNN pads the same
 // amount on both sides. When the total is odd (even kernels, strides) the input is first copied
-// into a zero-padded buffer and the convolution runs 'valid'.
+// into a zero-padded buffer and the convolution runs 'valid'; the backward of a trainable layer
+// reuses the buffer its forward filled from the same input.
 //
 // Forward: y = act(conv(x, W) + b). Fused into one cudnnConvolutionBiasActivationForward for
 // float32 data with relu and a bias when cuDNN accepts it (else conv, then our bias+act kernel).
@@ -20,6 +22,9 @@
 #include <vector>
 
 #include "core/profiling.h"
+#include "kernels/activation.h"
+#include "kernels/bias_activation.h"
+#include "kernels/conv_layout.h"
 #include "kernels/cpu/conv_geometry.h"
 #include "layers/conv2d.h"
 #include "layers/gpu_support.cuh"
@@ -58,6 +63,7 @@ struct ConvState {
   bool krsc_fresh = false, low_fresh = false;
   std::unique_ptr<ConvPlan> forward_plan, backward_plan;
   Tensor x_padded, dz, dkernel_krsc, dx_padded;  // scratch kept between steps
+  const void* x_padded_from = nullptr;  // the input x_padded holds (float32), or null
 };
 
 std::string describe(const std::string& name, const Shape& x, const Conv2DConfig& c) {
@@ -173,6 +179,28 @@ void plan_backward(ConvPlan& plan, CudaContext& ctx, const std::string& what) {
   plan.backward_ready = true;
 }
 
+// The convolution's input: x itself, or (asymmetric 'same') x zero-padded into s.x_padded. With
+// `reuse` (backward), a float32 input the buffer was last filled from is not padded again: the
+// forward of the same step padded it, and a trainable layer's input is kept untouched between
+// the two. Forward always pads (the same buffer may hold a new batch).
+const void* explicit_pad_input(ConvState& s, const ConvPlan& plan, const Tensor& x, bool reuse,
+                               CudaContext& cuda) {
+  if (!plan.explicit_pad) return x.raw();
+  const WindowGeometry& g = plan.g;
+  const Shape padded = {g.n, plan.hp, plan.wp, g.c};
+  if (reuse && x.dtype() == DType::f32 && s.x_padded_from == x.raw() && s.x_padded.defined() &&
+      s.x_padded.shape() == padded && s.x_padded.dtype() == DType::f32) {
+    return s.x_padded.raw();
+  }
+  s.x_padded.reuse_as(padded, x.dtype(), Device::cuda);
+  cuda::pad_nhwc(x.raw(), s.x_padded.raw(), x.dtype(), static_cast<int>(g.n),
+                 static_cast<int>(g.h), static_cast<int>(g.w), static_cast<int>(g.c),
+                 static_cast<int>(plan.hp), static_cast<int>(plan.wp),
+                 static_cast<int>(g.pad_top), static_cast<int>(g.pad_left), cuda.compute);
+  s.x_padded_from = x.dtype() == DType::f32 ? x.raw() : nullptr;
+  return s.x_padded.raw();
+}
+
 }  // namespace
 
 void Conv2D::weights_changed() {
@@ -191,7 +219,7 @@ void Conv2D::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
   CudaContext& cuda = cuda_of(ctx, name_);
   const Shape out_shape = output_shape(x.shape());
   const DType dtype = x.dtype();
-  ensure_gpu(y, out_shape, dtype);
+  y.reuse_as(out_shape, dtype, Device::cuda);
   ConvState& s = state_of<ConvState>(gpu_state_);
   const std::string what = describe(name_, x.shape(), config_);
   const int kh = config_.kernel_h, kw = config_.kernel_w, c = static_cast<int>(x.dim(3)),
@@ -199,18 +227,20 @@ void Conv2D::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
 
   // The kernel in cuDNN's layout, converted once (every step for a trainable layer).
   if (!s.krsc_fresh || trainable()) {
-    ensure_gpu(s.kernel_krsc, {f, kh, kw, c}, DType::f32);
+    s.kernel_krsc.reuse_as({f, kh, kw, c}, DType::f32, Device::cuda);
     cuda::hwio_to_krsc(kernel_.value.f32(), s.kernel_krsc.raw(), DType::f32, kh, kw, c, f,
                        cuda.compute);
+    ++kernel_conversions_;
     s.krsc_fresh = true;
     s.low_fresh = false;
   }
   const void* w = s.kernel_krsc.raw();
   if (dtype != DType::f32) {
     if (!s.low_fresh || s.kernel_krsc_low.dtype() != dtype) {
-      ensure_gpu(s.kernel_krsc_low, {f, kh, kw, c}, dtype);
+      s.kernel_krsc_low.reuse_as({f, kh, kw, c}, dtype, Device::cuda);
       cuda::hwio_to_krsc(kernel_.value.f32(), s.kernel_krsc_low.raw(), dtype, kh, kw, c, f,
                          cuda.compute);
+      ++kernel_conversions_;
       s.low_fresh = true;
     }
     w = s.kernel_krsc_low.raw();
@@ -231,15 +261,7 @@ void Conv2D::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
   }
   const WindowGeometry& g = plan.g;
 
-  const void* input = x.raw();
-  if (plan.explicit_pad) {
-    ensure_gpu(s.x_padded, {g.n, plan.hp, plan.wp, g.c}, dtype);
-    cuda::pad_nhwc(x.raw(), s.x_padded.raw(), dtype, static_cast<int>(g.n), static_cast<int>(g.h),
-                   static_cast<int>(g.w), static_cast<int>(g.c), static_cast<int>(plan.hp),
-                   static_cast<int>(plan.wp), static_cast<int>(g.pad_top),
-                   static_cast<int>(g.pad_left), cuda.compute);
-    input = s.x_padded.raw();
-  }
+  const void* input = explicit_pad_input(s, plan, x, /*reuse=*/false, cuda);
   void* workspace = plan.fwd_workspace ? cuda.workspace(plan.fwd_workspace) : nullptr;
   CATDOG_CHECK(plan.fwd_workspace == 0 || workspace, what, ": cannot get ", plan.fwd_workspace,
                " bytes of cuDNN workspace");
@@ -261,8 +283,7 @@ void Conv2D::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
                                      plan.fwd_workspace, &zero, plan.y_desc.desc, y.raw()),
              what);
   cuda::bias_activation_forward(y.raw(), dtype, config_.use_bias ? bias_.value.f32() : nullptr,
-                                g.out_rows(), g.f, act_kind(config_.activation), 0.0f,
-                                cuda.compute);
+                                g.out_rows(), g.f, config_.activation, 0.0f, cuda.compute);
 }
 
 void Conv2D::backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
@@ -290,25 +311,19 @@ void Conv2D::backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Te
   // dz = dy * act'(z), from the output (relu: y > 0 iff z > 0).
   const float* dz = dy.f32();
   if (config_.activation != Activation::linear) {
-    ensure_gpu(s.dz, dy.shape(), DType::f32);
+    s.dz.reuse_as(dy.shape(), DType::f32, Device::cuda);
     cuda::activation_backward(y.f32(), y.f32(), dy.f32(), s.dz.f32(), dy.numel(),
-                              act_kind(config_.activation), 0.0f, cuda.compute);
+                              config_.activation, 0.0f, cuda.compute);
     dz = s.dz.f32();
   }
-  const void* input = x.raw();
-  if (plan.explicit_pad) {
-    ensure_gpu(s.x_padded, {g.n, plan.hp, plan.wp, g.c}, DType::f32);
-    cuda::pad_nhwc(x.raw(), s.x_padded.raw(), DType::f32, static_cast<int>(g.n),
-                   static_cast<int>(g.h), static_cast<int>(g.w), static_cast<int>(g.c),
-                   static_cast<int>(plan.hp), static_cast<int>(plan.wp),
-                   static_cast<int>(g.pad_top), static_cast<int>(g.pad_left), cuda.compute);
-    input = s.x_padded.raw();
-  }
   if (want_params) {
+    // Only dW reads the input; the forward of this step padded it already.
+    const void* input = explicit_pad_input(s, plan, x, /*reuse=*/true, cuda);
     if (config_.use_bias) {
-      cuda::column_sum(dz, layer_support::grad_of(bias_).f32(), g.out_rows(), g.f, cuda.compute);
+      cuda::bias_backward(dz, layer_support::grad_of(bias_).f32(), g.out_rows(), g.f,
+                          cuda.compute);
     }
-    ensure_gpu(s.dkernel_krsc, {f, kh, kw, c}, DType::f32);
+    s.dkernel_krsc.reuse_as({f, kh, kw, c}, DType::f32, Device::cuda);
     void* workspace = plan.bwd_filter_workspace ? cuda.workspace(plan.bwd_filter_workspace) : nullptr;
     CATDOG_CHECK(plan.bwd_filter_workspace == 0 || workspace, what, ": cannot get ",
                  plan.bwd_filter_workspace, " bytes of cuDNN workspace");
@@ -322,16 +337,18 @@ void Conv2D::backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Te
                        cuda.compute);
   }
   if (dx) {
-    if (!s.krsc_fresh || trainable()) {  // backward needs the float32 KRSC kernel
-      ensure_gpu(s.kernel_krsc, {f, kh, kw, c}, DType::f32);
+    // The float32 KRSC kernel this step's forward converted (fresh unless weights_changed since).
+    if (!s.krsc_fresh) {
+      s.kernel_krsc.reuse_as({f, kh, kw, c}, DType::f32, Device::cuda);
       cuda::hwio_to_krsc(kernel_.value.f32(), s.kernel_krsc.raw(), DType::f32, kh, kw, c, f,
                          cuda.compute);
+      ++kernel_conversions_;
       s.krsc_fresh = true;
     }
-    ensure_gpu(*dx, x.shape(), DType::f32);
+    dx->reuse_as(x.shape(), DType::f32, Device::cuda);
     void* target = dx->raw();
     if (plan.explicit_pad) {
-      ensure_gpu(s.dx_padded, {g.n, plan.hp, plan.wp, g.c}, DType::f32);
+      s.dx_padded.reuse_as({g.n, plan.hp, plan.wp, g.c}, DType::f32, Device::cuda);
       target = s.dx_padded.raw();
     }
     void* workspace = plan.bwd_data_workspace ? cuda.workspace(plan.bwd_data_workspace) : nullptr;

@@ -33,6 +33,12 @@ class Conv2D : public Layer {
   std::vector<Param*> params() override;
   nlohmann::json keras_config() const override;
   const Conv2DConfig& config() const { return config_; }
+  // How many times the GPU path converted the kernel to cuDNN's layout (float32 or reduced
+  // precision): once for a frozen layer, once per step for a trainable one. For tests.
+  int64_t kernel_conversions() const { return kernel_conversions_; }
+#if CATDOG_WITH_CUDA
+  void weights_changed() override;  // the converted kernels are stale
+#endif
 
  protected:
   void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
@@ -42,13 +48,13 @@ class Conv2D : public Layer {
   void forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
   void backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                     ExecContext& ctx) override;
-  void weights_changed() override;
 #endif
 
  private:
   Conv2DConfig config_;
   Param kernel_;  // (KH, KW, C, F)
   Param bias_;    // (F), absent when !use_bias
+  int64_t kernel_conversions_ = 0;
 };
 
 }  // namespace catdog

@@ -1,7 +1,7 @@
 #include "layers/dense.h"
 
 #include "core/error.h"
-#include "kernels/cpu/activations.h"
+#include "kernels/activation.h"
 #include "kernels/cpu/dense.h"
 #include "layers/layer_support.h"
 
@@ -54,7 +54,7 @@ nlohmann::json Dense::keras_config() const {
 
 void Dense::forward_cpu(const Tensor& x, Tensor& y, ExecContext&) {
   CATDOG_CHECK(kernel_.value.defined(), "Dense layer ", name_, ": forward before build");
-  ensure_cpu(y, output_shape(x.shape()));
+  y.reuse_as(output_shape(x.shape()), DType::f32, Device::cpu);
   cpu::dense_forward(x.f32(), kernel_.value.f32(), config_.use_bias ? bias_.value.f32() : nullptr,
                      effective_activation(), y.f32(), x.dim(0), x.dim(1), config_.units);
 }
@@ -69,9 +69,9 @@ void Dense::backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Ten
   Tensor dz = dy;
   if (act != Activation::linear) {
     dz = Tensor(dy.shape());
-    cpu::activation_backward_from_output(act, y.f32(), dy.f32(), dz.f32(), dy.numel());
+    cpu::activation_backward(y.f32(), y.f32(), dy.f32(), dz.f32(), dy.numel(), act, 0.0f, nullptr);
   }
-  if (dx) ensure_cpu(*dx, x.shape());
+  if (dx) dx->reuse_as(x.shape(), DType::f32, Device::cpu);
   cpu::dense_backward(x.f32(), kernel_.value.f32(), dz.f32(), dx ? dx->f32() : nullptr,
                       want_params ? grad_of(kernel_).f32() : nullptr,
                       want_params && config_.use_bias ? grad_of(bias_).f32() : nullptr, x.dim(0),

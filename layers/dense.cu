@@ -7,8 +7,10 @@
 //   forward   Y^T (M x N)  = W^T (M x K)  * X^T (K x N)      gemm(N, N, M, N, K)
 //   dW        dW^T (M x K) = dZ^T (M x N) * X (N x K)        gemm(N, T, M, K, N)
 //   dX        dX^T (K x N) = W (K x M)    * dZ^T (M x N)     gemm(T, N, K, N, M)
-// then the bias and activation (kernels/cuda/activation_kernels.cu), db = column sums of dZ.
+// then the bias and activation (kernels/bias_activation.h), db = column sums of dZ (same header).
 #include "core/profiling.h"
+#include "kernels/activation.h"
+#include "kernels/bias_activation.h"
 #include "layers/dense.h"
 #include "layers/gpu_support.cuh"
 #include "layers/layer_support.h"
@@ -32,7 +34,7 @@ void Dense::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
                "run --precision fp32)");
   CudaContext& cuda = cuda_of(ctx, name_);
   const Shape out_shape = output_shape(x.shape());
-  ensure_gpu(y, out_shape, DType::f32);
+  y.reuse_as(out_shape, DType::f32, Device::cuda);
   const int n = static_cast<int>(x.dim(0)), k = static_cast<int>(x.dim(1)), m = config_.units;
   const float one = 1.0f, zero = 0.0f;
   cublasCheck(cublasSgemm(cuda.cublas, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one,
@@ -41,7 +43,7 @@ void Dense::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
               to_string(kernel_.value.shape()));
   cuda::bias_activation_forward(y.raw(), DType::f32,
                                 config_.use_bias ? bias_.value.f32() : nullptr, n, m,
-                                act_kind(effective_activation()), 0.0f, cuda.compute);
+                                effective_activation(), 0.0f, cuda.compute);
 }
 
 void Dense::backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
@@ -61,9 +63,9 @@ void Dense::backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Ten
   const Activation act = effective_activation();
   const float* dz = dy.f32();
   if (act != Activation::linear) {  // dz = dy * act'(z), from the output y
-    ensure_gpu(s.dz, dy.shape(), DType::f32);
-    cuda::activation_backward(y.f32(), y.f32(), dy.f32(), s.dz.f32(), dy.numel(), act_kind(act),
-                              0.0f, cuda.compute);
+    s.dz.reuse_as(dy.shape(), DType::f32, Device::cuda);
+    cuda::activation_backward(y.f32(), y.f32(), dy.f32(), s.dz.f32(), dy.numel(), act, 0.0f,
+                              cuda.compute);
     dz = s.dz.f32();
   }
   const float one = 1.0f, zero = 0.0f;
@@ -72,11 +74,11 @@ void Dense::backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Ten
                             k, &zero, layer_support::grad_of(kernel_).f32(), m),
                 what, " (kernel gradient)");
     if (config_.use_bias) {
-      cuda::column_sum(dz, layer_support::grad_of(bias_).f32(), n, m, cuda.compute);
+      cuda::bias_backward(dz, layer_support::grad_of(bias_).f32(), n, m, cuda.compute);
     }
   }
   if (dx) {
-    ensure_gpu(*dx, x.shape(), DType::f32);
+    dx->reuse_as(x.shape(), DType::f32, Device::cuda);
     cublasCheck(cublasSgemm(cuda.cublas, CUBLAS_OP_T, CUBLAS_OP_N, k, n, m, &one,
                             kernel_.value.f32(), m, dz, m, &zero, dx->f32(), k),
                 what, " (input gradient)");

@@ -1,7 +1,9 @@
 #include "layers/dropout.h"
 
 #include "core/error.h"
-#include "kernels/cpu/dropout.h"
+#include "core/profiling.h"
+#include "kernels/conv_layout.h"
+#include "kernels/dropout.h"
 #include "layers/layer_support.h"
 
 namespace catdog {
@@ -18,27 +20,43 @@ nlohmann::json Dropout::keras_config() const {
                           {{"rate", rate_}, {"noise_shape", nullptr}, {"seed", nullptr}});
 }
 
+namespace {
+// dst = src (same shape and dtype). On the GPU a same-type convert_elements queued on the compute
+// stream, so the identity does not wait for the GPU as Tensor::copy_from does.
+void copy_on(const Tensor& src, Tensor& dst, const ExecContext& ctx) {
+  run_on(
+      ctx, [&](Stream) { dst.copy_from(src); },
+      [&](Stream s) {
+        cuda::convert_elements(src.raw(), src.dtype(), dst.raw(), dst.dtype(), src.numel(), s);
+      });
+}
+}  // namespace
+
 // Inference, or a rate of 0: the identity (a copy, since y is its own buffer).
-void Dropout::forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
-  ensure_cpu(y, x.shape());
+void Dropout::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
+  NvtxRange range(cat(name_, " forward"));
+  y.reuse_as(x.shape(), x.dtype(), ctx.device);
   if (!ctx.training || rate_ == 0.0f) {
-    y.copy_from(x);
+    copy_on(x, y, ctx);
     return;
   }
-  cpu::dropout_apply(x.f32(), y.f32(), x.numel(), rate_, ctx.seed, stream_id_, ctx.step);
+  CATDOG_CHECK(x.dtype() == DType::f32, "Dropout layer ", name_, ": training needs float32, got ",
+               dtype_name(x.dtype()));
+  dropout_forward(x.f32(), y.f32(), x.numel(), rate_, ctx.seed, stream_id_, ctx.step, ctx);
 }
 
-void Dropout::backward_cpu(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
-                           ExecContext& ctx) {
+void Dropout::backward_any_device(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
+                                  ExecContext& ctx) {
+  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == x.shape(), "Dropout layer ", name_, ": gradient of shape ",
                to_string(dy.shape()), " for an input of shape ", to_string(x.shape()));
   if (!dx) return;
-  ensure_cpu(*dx, x.shape());
+  dx->reuse_as(x.shape(), DType::f32, ctx.device);
   if (!ctx.training || rate_ == 0.0f) {
-    dx->copy_from(dy);
+    copy_on(dy, *dx, ctx);
     return;
   }
-  cpu::dropout_apply(dy.f32(), dx->f32(), dy.numel(), rate_, ctx.seed, stream_id_, ctx.step);
+  dropout_backward(dy.f32(), dx->f32(), dy.numel(), rate_, ctx.seed, stream_id_, ctx.step, ctx);
 }
 
 }  // namespace catdog

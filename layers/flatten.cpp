@@ -19,24 +19,18 @@ nlohmann::json Flatten::keras_config() const {
   return keras_layer_json("Flatten", *this, {{"data_format", "channels_last"}});
 }
 
-// NHWC rows are already in Keras' flatten order, so both directions are views of the same bytes.
-void Flatten::forward_cpu(const Tensor& x, Tensor& y, ExecContext&) {
+// NHWC rows are already in Keras' flatten order, so both directions are views of the same bytes
+// (on either device).
+void Flatten::forward_any_device(const Tensor& x, Tensor& y, ExecContext&) {
   y = x.view(output_shape(x.shape()));
 }
 
-void Flatten::backward_cpu(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
-                           ExecContext&) {
+void Flatten::backward_any_device(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
+                                  ExecContext&) {
   CATDOG_CHECK(dy.shape() == output_shape(x.shape()), "Flatten layer ", name_,
                ": gradient of shape ", to_string(dy.shape()), " for an input of shape ",
                to_string(x.shape()));
   if (dx) *dx = dy.view(x.shape());
-}
-
-void Flatten::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) { forward_cpu(x, y, ctx); }
-
-void Flatten::backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                           ExecContext& ctx) {
-  backward_cpu(x, y, dy, dx, ctx);
 }
 
 }  // namespace catdog

@@ -15,13 +15,10 @@ class Flatten : public Layer {
   nlohmann::json keras_config() const override;
 
  protected:
-  void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
-  void backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                    ExecContext& ctx) override;
-  // A view on either device: the GPU path is the CPU path.
-  void forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
-  void backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                    ExecContext& ctx) override;
+  // A view on either device: one body, no kernel.
+  void forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) override;
+  void backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                           ExecContext& ctx) override;
 };
 
 }  // namespace catdog

@@ -1,7 +1,8 @@
 #include "layers/global_average_pooling2d.h"
 
 #include "core/error.h"
-#include "kernels/cpu/global_average_pool2d.h"
+#include "core/profiling.h"
+#include "kernels/global_average_pool2d.h"
 #include "layers/layer_support.h"
 
 namespace catdog {
@@ -18,20 +19,23 @@ nlohmann::json GlobalAveragePooling2D::keras_config() const {
   return keras_layer_json("GlobalAveragePooling2D", *this, {{"data_format", "channels_last"}});
 }
 
-void GlobalAveragePooling2D::forward_cpu(const Tensor& x, Tensor& y, ExecContext&) {
-  ensure_cpu(y, output_shape(x.shape()));
-  cpu::global_average_pool2d_forward(x.f32(), y.f32(), x.dim(0), x.dim(1) * x.dim(2), x.dim(3));
+void GlobalAveragePooling2D::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
+  NvtxRange range(cat(name_, " forward"));
+  y.reuse_as(output_shape(x.shape()), x.dtype(), ctx.device);
+  global_average_pool2d_forward(x.raw(), y.raw(), x.dtype(), x.dim(0), x.dim(1) * x.dim(2),
+                                x.dim(3), ctx);
 }
 
-void GlobalAveragePooling2D::backward_cpu(const Tensor& x, const Tensor&, const Tensor& dy,
-                                          Tensor* dx, ExecContext&) {
+void GlobalAveragePooling2D::backward_any_device(const Tensor& x, const Tensor&, const Tensor& dy,
+                                                 Tensor* dx, ExecContext& ctx) {
+  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == output_shape(x.shape()), "GlobalAveragePooling2D layer ", name_,
                ": gradient of shape ", to_string(dy.shape()), " for an input of shape ",
                to_string(x.shape()));
   if (!dx) return;
-  ensure_cpu(*dx, x.shape());
-  cpu::global_average_pool2d_backward(dy.f32(), dx->f32(), x.dim(0), x.dim(1) * x.dim(2),
-                                      x.dim(3));
+  dx->reuse_as(x.shape(), DType::f32, ctx.device);
+  global_average_pool2d_backward(dy.f32(), dx->f32(), x.dim(0), x.dim(1) * x.dim(2), x.dim(3),
+                                 ctx);
 }
 
 }  // namespace catdog

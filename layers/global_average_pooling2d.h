@@ -14,14 +14,10 @@ class GlobalAveragePooling2D : public Layer {
   nlohmann::json keras_config() const override;
 
  protected:
-  void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
-  void backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                    ExecContext& ctx) override;
-#if CATDOG_WITH_CUDA
-  void forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
-  void backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                    ExecContext& ctx) override;
-#endif
+  // One body for CPU and GPU: the op dispatchers pick the side.
+  void forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) override;
+  void backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                           ExecContext& ctx) override;
 };
 
 }  // namespace catdog

@@ -1,6 +1,7 @@
-// What the layers' GPU files (layers/*.cu) share: output buffers, the CUDA context of a run, the
-// activation kind for the kernels, and small owners of cuDNN descriptors (destroyed with the
-// layer's gpu_state_). Internal to layers/.
+// What the layers' GPU files (layers/*.cu: Conv2D's cuDNN plan, Dense's cuBLAS calls,
+// MaxPooling2D's cuDNN forward) share: the CUDA context of a run, the float32 check of backward, cuDNN types and
+// math modes, and small owners of cuDNN descriptors (destroyed with the layer's gpu_state_).
+// Internal to layers/.
 #pragma once
 
 #include <cudnn.h>
@@ -13,7 +14,6 @@
 #include "core/tensor.h"
 #include "core/cuda_checks.h"
 #include "core/cuda_context.h"
-#include "kernels/cuda/launchers.h"
 
 namespace catdog::gpu_support {
 
@@ -24,28 +24,11 @@ inline CudaContext& cuda_of(const ExecContext& ctx, const std::string& layer) {
   return *ctx.cuda;
 }
 
-// Make `t` a GPU tensor of this shape and dtype, reusing its memory when possible.
-inline void ensure_gpu(Tensor& t, const Shape& shape, DType dtype) {
-  if (t.defined() && t.device() == Device::cuda && t.dtype() == dtype) {
-    t.resize(shape);
-  } else {
-    t = Tensor(shape, dtype, Device::cuda);
-  }
-}
-
 // Backward runs in float32 only (trainable layers keep float32 activations).
 inline void require_f32(const Tensor& t, const std::string& layer, const char* what) {
   CATDOG_CHECK(t.dtype() == DType::f32 && t.device() == Device::cuda, "layer ", layer, ": ", what,
                " must be a float32 GPU tensor for backward, got ", dtype_name(t.dtype()), " on ",
                device_name(t.device()));
-}
-
-inline cuda::ActKind act_kind(Activation activation) {
-  switch (activation) {
-    case Activation::relu: return cuda::ActKind::relu;
-    case Activation::sigmoid: return cuda::ActKind::sigmoid;
-    default: return cuda::ActKind::linear;
-  }
 }
 
 inline cudnnDataType_t cudnn_type(DType dtype) {

@@ -7,6 +7,15 @@ namespace catdog {
 void Layer::forward(const Tensor& x, Tensor& y, ExecContext& ctx) {
   CATDOG_CHECK(x.device() == ctx.device, "layer ", name_, ": input is on ", device_name(x.device()),
                " but the run is on ", device_name(ctx.device));
+  forward_any_device(x, y, ctx);
+}
+
+void Layer::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                     ExecContext& ctx) {
+  backward_any_device(x, y, dy, dx, ctx);
+}
+
+void Layer::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
   if (ctx.on_gpu()) {
     forward_gpu(x, y, ctx);
   } else {
@@ -14,13 +23,21 @@ void Layer::forward(const Tensor& x, Tensor& y, ExecContext& ctx) {
   }
 }
 
-void Layer::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                     ExecContext& ctx) {
+void Layer::backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                                ExecContext& ctx) {
   if (ctx.on_gpu()) {
     backward_gpu(x, y, dy, dx, ctx);
   } else {
     backward_cpu(x, y, dy, dx, ctx);
   }
+}
+
+void Layer::forward_cpu(const Tensor&, Tensor&, ExecContext&) {
+  fail("layer ", name_, ": no CPU implementation for ", class_name());
+}
+
+void Layer::backward_cpu(const Tensor&, const Tensor&, const Tensor&, Tensor*, ExecContext&) {
+  fail("layer ", name_, ": no CPU implementation of backward for ", class_name());
 }
 
 void Layer::forward_gpu(const Tensor&, Tensor&, ExecContext&) {

@@ -1,8 +1,11 @@
-// Layer: the interface every layer kind implements (layers/ has one file pair per kind).
+// Layer: the interface every layer kind implements (layers/ has a .h and .cpp per kind, and a .cu
+// for the kinds with their own GPU code).
 //
 // As in Caffe, setup is apart from compute: `output_shape` and `build` run once per input shape;
-// `forward`/`backward` run per step and dispatch to a CPU implementation (always present, the
-// reference) or a GPU one (layers/*.cu, compiled with the CUDA backend).
+// `forward`/`backward` run per step. Most layers compute through the op dispatchers of
+// kernels/<op>.h, which pick the CPU or CUDA twin from the ExecContext, so they override one body
+// for both devices (forward_any_device / backward_any_device). Layers whose GPU path is its own
+// code (Conv2D's cuDNN plan, Dense's cuBLAS calls) override forward_cpu / forward_gpu instead.
 //
 // Shapes exclude nothing: they include the batch dimension, NHWC.
 #pragma once
@@ -75,15 +78,24 @@ class Layer {
   virtual bool stochastic() const { return false; }
   // Flatten: output is a view of the input.
   virtual bool is_view() const { return false; }
+  // Called by Sequential::add with the layer's position in the model (0 for the first). Dropout
+  // keys its masks on it, so that two Dropout layers of one model drop different elements.
+  virtual void on_added(size_t index_in_model) { (void)index_in_model; }
 
   // This layer as a Keras layer config: {"class_name": ..., "config": {...}} (for model.h5).
   virtual nlohmann::json keras_config() const = 0;
 
  protected:
-  virtual void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) = 0;
+  // One body for both devices (ctx.device says which). The defaults call forward_cpu or
+  // forward_gpu (backward_cpu or backward_gpu) by ctx.device.
+  virtual void forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx);
+  virtual void backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                                   ExecContext& ctx);
+  // Separate paths per device. The defaults throw "no CPU/GPU implementation for <class>";
+  // a layer overrides these or the *_any_device pair.
+  virtual void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx);
   virtual void backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                            ExecContext& ctx) = 0;
-  // The GPU path. The defaults throw "no GPU implementation for <class>"; layers/*.cu override.
+                            ExecContext& ctx);
   virtual void forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx);
   virtual void backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                             ExecContext& ctx);

@@ -130,6 +130,4 @@ Tensor& grad_of(Param& p) {
   return p.grad;
 }
 
-void ensure_cpu(Tensor& t, const Shape& shape) { t.reuse_as(shape, DType::f32, Device::cpu); }
-
 }  // namespace catdog::layer_support

@@ -45,7 +45,5 @@ void ensure_param(Param& p, const std::string& name, const Shape& shape,
                   bool trainable = true);
 // p.grad as a tensor of p.value's shape and device (allocated on first use).
 Tensor& grad_of(Param& p);
-// Make `t` a CPU float32 tensor of this shape, reusing its memory when possible.
-void ensure_cpu(Tensor& t, const Shape& shape);
 
 }  // namespace catdog::layer_support

@@ -1,7 +1,8 @@
 #include "layers/max_pooling2d.h"
 
 #include "core/error.h"
-#include "kernels/cpu/max_pool2d.h"
+#include "core/profiling.h"
+#include "kernels/max_pool2d.h"
 #include "layers/layer_support.h"
 
 namespace catdog {
@@ -42,18 +43,26 @@ nlohmann::json MaxPooling2D::keras_config() const {
                            {"data_format", "channels_last"}});
 }
 
-void MaxPooling2D::forward_cpu(const Tensor& x, Tensor& y, ExecContext&) {
-  ensure_cpu(y, output_shape(x.shape()));
-  cpu::max_pool2d_forward_nhwc(geometry_of(config_, x.shape()), x.f32(), y.f32());
+void MaxPooling2D::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
+  NvtxRange range(cat(name_, " forward"));
+  y.reuse_as(output_shape(x.shape()), x.dtype(), ctx.device);
+#if CATDOG_WITH_CUDA
+  if (ctx.on_gpu() && config_.padding == Padding::valid) {
+    forward_cudnn(x, y, ctx);
+    return;
+  }
+#endif
+  max_pool2d_forward(geometry_of(config_, x.shape()), x.raw(), y.raw(), x.dtype(), ctx);
 }
 
-void MaxPooling2D::backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                                ExecContext&) {
+void MaxPooling2D::backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy,
+                                       Tensor* dx, ExecContext& ctx) {
+  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == y.shape(), "MaxPooling2D layer ", name_, ": gradient of shape ",
                to_string(dy.shape()), " for an output of shape ", to_string(y.shape()));
   if (!dx) return;
-  ensure_cpu(*dx, x.shape());
-  cpu::max_pool2d_backward_nhwc(geometry_of(config_, x.shape()), x.f32(), dy.f32(), dx->f32());
+  dx->reuse_as(x.shape(), DType::f32, ctx.device);
+  max_pool2d_backward(geometry_of(config_, x.shape()), x.f32(), dy.f32(), dx->f32(), ctx);
 }
 
 }  // namespace catdog

@@ -23,13 +23,13 @@ class MaxPooling2D : public Layer {
   const MaxPooling2DConfig& config() const { return config_; }
 
  protected:
-  void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
-  void backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                    ExecContext& ctx) override;
+  // One body for CPU and GPU (the max_pool2d op, kernels/max_pool2d.h), except that a 'valid'
+  // forward on the GPU goes through cuDNN (layers/max_pooling2d.cu).
+  void forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) override;
+  void backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                           ExecContext& ctx) override;
 #if CATDOG_WITH_CUDA
-  void forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
-  void backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                    ExecContext& ctx) override;
+  void forward_cudnn(const Tensor& x, Tensor& y, ExecContext& ctx);
 #endif
 
  private:

@@ -155,13 +155,14 @@ TEST(Conv2DKernel, ChunkingAndThreadsDoNotChangeTheResult) {
                                    conv.params()[1]->value.to_vector());
   for (int64_t budget : {int64_t{1}, int64_t{7 * 36}, int64_t{0}}) {
     for (int threads : {1, 2}) {
-      cpu::set_im2col_budget(budget);
       cpu::set_cpu_threads(threads);
-      EXPECT_LT(test::max_relative_error(forward_poisoned(conv, x).to_vector(), expected), 1e-5)
+      ExecContext ctx;
+      ctx.im2col_floats = budget;
+      EXPECT_LT(test::max_relative_error(forward_poisoned(conv, x, ctx).to_vector(), expected),
+                1e-5)
           << "budget " << budget << " floats, " << threads << " threads";
     }
   }
-  cpu::set_im2col_budget(0);
   cpu::set_cpu_threads(0);
 }
 
@@ -170,10 +171,9 @@ TEST(Conv2DKernel, BackwardChunkedEqualsUnchunked) {
   const Tensor x = random_tensor({2, 6, 7, 3}, 1), w = random_tensor({3, 3, 3, 4}, 2);
   const Tensor dz = random_tensor({2, g.oh, g.ow, 4}, 3);
   auto run = [&](int64_t budget) {
-    cpu::set_im2col_budget(budget);
     std::vector<float> dx(2 * 6 * 7 * 3), dw(3 * 3 * 3 * 4), db(4);
-    cpu::conv2d_backward_nhwc(g, x.f32(), w.f32(), dz.f32(), dx.data(), dw.data(), db.data());
-    cpu::set_im2col_budget(0);
+    cpu::conv2d_backward_nhwc(g, x.f32(), w.f32(), dz.f32(), dx.data(), dw.data(), db.data(),
+                              budget);
     dx.insert(dx.end(), dw.begin(), dw.end());
     dx.insert(dx.end(), db.begin(), db.end());
     return dx;

@@ -9,6 +9,9 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#if CATDOG_WITH_CUDA
+#include "core/cuda_context.h"
+#endif
 #include "layers/activations.h"
 #include "layers/batch_normalization.h"
 #include "layers/conv2d.h"
@@ -28,11 +31,12 @@ using test::report_error;
 using test::run_layer;
 
 // Forward and backward on both devices in float32; every output and gradient within `tolerance`.
+// `relu_output_input`: the input is what a ReLU gives (x in [0, 1), about half exactly 0).
 void expect_twins(const std::string& what, const LayerFactory& make, const Shape& in_shape,
-                  double tolerance, bool relu_input = false, bool training = false) {
+                  double tolerance, bool relu_output_input = false, bool training = false) {
   SCOPED_TRACE(what);
-  Tensor x = random_tensor(in_shape, 1001, relu_input ? -1.0f : -1.0f, 1.0f);
-  if (relu_input) {  // many exact ties (zeros), as after a ReLU: the pooling tie rule matters
+  Tensor x = random_tensor(in_shape, 1001, -1.0f, 1.0f);
+  if (relu_output_input) {  // many exact ties (zeros): the pooling tie rule matters
     float* p = x.f32();
     for (int64_t i = 0; i < x.numel(); ++i) p[i] = p[i] > 0 ? p[i] : 0.0f;
   }
@@ -133,6 +137,31 @@ TEST(GpuLayers, Conv2DMatchesCpu) {
   expect_twins("conv 1x1", conv(7, 1, 1, Padding::valid, A::relu, true), {1, 5, 5, 16}, 1e-4);
 }
 
+#if CATDOG_WITH_CUDA
+// A trainable or frozen Conv2D of 4 k x k 'same' relu filters with random weights, built for
+// input shape `in` and moved to the GPU.
+std::unique_ptr<Conv2D> conv_on_gpu(int k, bool trainable, const Shape& in) {
+  Conv2DConfig c;
+  c.filters = 4;
+  c.kernel_h = c.kernel_w = k;
+  c.padding = Padding::same;
+  c.activation = Activation::relu;
+  auto layer = std::make_unique<Conv2D>("conv", c);
+  layer->set_trainable(trainable);
+  layer->build(in);
+  for (Param* p : layer->params()) p->value = random_tensor(p->value.shape(), 3100);
+  layer->to_device(Device::cuda);
+  return layer;
+}
+
+ExecContext gpu_context() {
+  ExecContext ctx;
+  ctx.device = Device::cuda;
+  ctx.cuda = &cuda::default_context();
+  return ctx;
+}
+#endif
+
 TEST(GpuLayers, FrozenConv2DConvertsItsKernelOnce) {
   CATDOG_REQUIRE_GPU();
   // A frozen layer keeps the KRSC kernel made on first use; forward still matches the CPU.
@@ -141,6 +170,39 @@ TEST(GpuLayers, FrozenConv2DConvertsItsKernelOnce) {
   const auto cpu = run_layer(make, x, Tensor(), Device::cpu, Precision::fp32, DType::f32);
   const auto gpu = run_layer(make, x, Tensor(), Device::cuda, Precision::fp32, DType::f32);
   EXPECT_LE(report_error("frozen conv y", gpu.y, cpu.y), 1e-4);
+#if CATDOG_WITH_CUDA
+  // Counted: three forwards convert once; new weights convert once more.
+  ExecContext ctx = gpu_context();
+  auto frozen = conv_on_gpu(3, /*trainable=*/false, x.shape());
+  const Tensor xd = x.to(Device::cuda);
+  Tensor y;
+  for (int i = 0; i < 3; ++i) frozen->forward(xd, y, ctx);
+  EXPECT_EQ(frozen->kernel_conversions(), 1);
+  frozen->weights_changed();
+  frozen->forward(xd, y, ctx);
+  frozen->forward(xd, y, ctx);
+  EXPECT_EQ(frozen->kernel_conversions(), 2);
+#endif
+}
+
+TEST(GpuLayers, TrainableConv2DConvertsItsKernelOncePerStep) {
+  CATDOG_REQUIRE_GPU();
+#if CATDOG_WITH_CUDA
+  // Forward converts (SGD changed the kernel since the last step); backward reuses it. Both
+  // kernel sizes: 2x2 'same' pads explicitly, 3x3 does not.
+  for (int k : {2, 3}) {
+    const Tensor x = random_tensor({2, 6, 6, 3}, 3002).to(Device::cuda);
+    ExecContext ctx = gpu_context();
+    auto layer = conv_on_gpu(k, /*trainable=*/true, x.shape());
+    const Tensor dy = random_tensor(layer->output_shape(x.shape()), 3003).to(Device::cuda);
+    Tensor y, dx;
+    for (int step = 0; step < 2; ++step) {
+      layer->forward(x, y, ctx);
+      layer->backward(x, y, dy, &dx, ctx);
+    }
+    EXPECT_EQ(layer->kernel_conversions(), 2) << k << "x" << k;
+  }
+#endif
 }
 
 TEST(GpuLayers, MaxPooling2DMatchesCpuIncludingTies) {
@@ -174,7 +236,7 @@ TEST(GpuLayers, DropoutMasksAreTheCpuMasks) {
   CATDOG_REQUIRE_GPU();
   const LayerFactory drop = [] {
     auto layer = std::make_unique<Dropout>("drop", 0.4f);
-    layer->set_stream_id(5);
+    layer->on_added(5);
     return std::unique_ptr<Layer>(std::move(layer));
   };
   expect_twins("dropout training", drop, {4, 300}, 1e-6, false, /*training=*/true);

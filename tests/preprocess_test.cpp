@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "kernels/cpu/preprocess.h"
+#include "kernels/preprocess.h"
 
 namespace catdog {
 namespace {
@@ -14,7 +14,7 @@ const uint8_t kPixels[6] = {10, 20, 30, 255, 0, 128};
 
 std::vector<float> run(Preprocess mode) {
   std::vector<float> out(6);
-  preprocess_cpu(kPixels, 2, mode, out.data());
+  cpu::preprocess(kPixels, 2, mode, out.data(), DType::f32, nullptr);
   return out;
 }
 

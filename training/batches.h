@@ -10,7 +10,7 @@
 #include "data/pipeline.h"
 #include "engine/feature_cache.h"
 #include "engine/sequential.h"
-#include "kernels/cpu/preprocess.h"
+#include "kernels/preprocess.h"
 
 namespace catdog {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "engine/sequential.h"
-#include "kernels/cpu/preprocess.h"
+#include "kernels/preprocess.h"
 #include "weights/keras_h5.h"
 
 namespace catdog {

@@ -4,7 +4,6 @@
 #include "core/error.h"
 #if CATDOG_WITH_CUDA
 #include "core/cuda_context.h"
-#include "kernels/cuda/ops.h"
 #endif
 
 namespace catdog {
@@ -49,13 +48,13 @@ void make_model_input(const Tensor& pixels, Preprocess mode, ExecContext& ctx, T
   const int64_t count = pixels.numel() / 3;
   out.reuse_as(pixels.shape(), DType::f32, ctx.device);
   if (!ctx.on_gpu()) {
-    preprocess_cpu(pixels.u8(), count, mode, out.f32());
+    cpu::preprocess(pixels.u8(), count, mode, out.raw(), DType::f32, nullptr);
     return;
   }
 #if CATDOG_WITH_CUDA
   staging.reuse_as(pixels.shape(), DType::u8, Device::cuda);
   staging.copy_from(pixels);
-  cuda::preprocess(staging.u8(), count, mode, out.raw(), DType::f32, *ctx.cuda);
+  cuda::preprocess(staging.u8(), count, mode, out.raw(), DType::f32, ctx.cuda->compute);
 #else
   (void)staging;
   fail("GPU input without the CUDA backend");

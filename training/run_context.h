@@ -6,7 +6,7 @@
 
 #include "core/context.h"
 #include "core/tensor.h"
-#include "kernels/cpu/preprocess.h"
+#include "kernels/preprocess.h"
 
 namespace catdog {
 

@@ -1,15 +1,16 @@
-#include "kernels/cpu/batch_norm.h"
+#include "kernels/batch_norm.h"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/cpu_support.h"
 #include "kernels/cpu/parallel.h"
 
 namespace catdog::cpu {
 
 void batch_norm_fold(const float* gamma, const float* beta, const float* mean, const float* var,
-                     float eps, int64_t c, float* a, float* b) {
+                     float eps, int64_t c, float* a, float* b, Stream) {
   for (int64_t k = 0; k < c; ++k) {
     // In double, then rounded once: the fold is done per layer, not per pixel, so it costs nothing.
     const double scale = (gamma ? gamma[k] : 1.0) / std::sqrt(static_cast<double>(var[k]) + eps);
@@ -18,8 +19,11 @@ void batch_norm_fold(const float* gamma, const float* beta, const float* mean, c
   }
 }
 
-void channel_affine_forward(const float* x, const float* a, const float* b, float* y, int64_t rows,
-                            int64_t c) {
+void channel_affine_forward(const void* xv, void* yv, DType dtype, int64_t rows, int64_t c,
+                            const float* a, const float* b, Stream) {
+  require_f32(dtype, "channel_affine_forward");
+  const float* x = static_cast<const float*>(xv);
+  float* y = static_cast<float*>(yv);
   parallel_for(rows, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(c, 1)),
                [&](int64_t r0, int64_t r1) {
                  for (int64_t r = r0; r < r1; ++r) {
@@ -32,7 +36,7 @@ void channel_affine_forward(const float* x, const float* a, const float* b, floa
 
 void batch_norm_backward(const float* x, const float* dy, const float* a, const float* mean,
                          const float* var, float eps, int64_t rows, int64_t c, float* dx,
-                         float* dgamma, float* dbeta) {
+                         float* dgamma, float* dbeta, Stream) {
   if (dx) {
     parallel_for(rows, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(c, 1)),
                  [&](int64_t r0, int64_t r1) {

@@ -6,19 +6,18 @@
 
 #include <cblas.h>
 
-#include "kernels/cpu/activations.h"
+#include "kernels/bias_activation.h"
 #include "kernels/cpu/parallel.h"
 
 namespace catdog::cpu {
 
 namespace {
 
-int64_t g_im2col_budget = 0;  // floats; 0 = default
 constexpr int64_t kDefaultBudget = int64_t{8} << 20;
 
 // Rows of col (output pixels) per chunk: the budget over the patch size, at least one row.
-int64_t rows_per_chunk(const WindowGeometry& g) {
-  const int64_t budget = g_im2col_budget > 0 ? g_im2col_budget : kDefaultBudget;
+int64_t rows_per_chunk(const WindowGeometry& g, int64_t im2col_floats) {
+  const int64_t budget = im2col_floats > 0 ? im2col_floats : kDefaultBudget;
   return std::max<int64_t>(1, budget / g.patch_size());
 }
 
@@ -91,39 +90,38 @@ void gemm_nn(int64_t m, int64_t n, int64_t k, const float* a, const float* b, fl
 
 }  // namespace
 
-void set_im2col_budget(int64_t floats) { g_im2col_budget = std::max<int64_t>(floats, 0); }
-
 void conv2d_forward_nhwc(const WindowGeometry& g, const float* x, const float* kernel,
-                         const float* bias, Activation act, float* y) {
+                         const float* bias, Activation act, float* y, int64_t im2col_floats) {
   const int64_t rows = g.out_rows(), k = g.patch_size();
   if (rows == 0) return;
   if (is_pointwise(g)) {
     gemm_nn(rows, g.f, k, x, kernel, 0.0f, y);
-    bias_activation_forward(y, bias, rows, g.f, act);
+    bias_activation_forward(y, DType::f32, bias, rows, g.f, act, 0.0f, nullptr);
     return;
   }
-  const int64_t chunk = rows_per_chunk(g);
+  const int64_t chunk = rows_per_chunk(g, im2col_floats);
   float* col = scratch(std::min(rows, chunk) * k);
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t r1 = std::min(rows, r0 + chunk);
     im2col_rows(g, x, r0, r1, col);
     float* y_chunk = y + r0 * g.f;
     gemm_nn(r1 - r0, g.f, k, col, kernel, 0.0f, y_chunk);
-    bias_activation_forward(y_chunk, bias, r1 - r0, g.f, act);
+    bias_activation_forward(y_chunk, DType::f32, bias, r1 - r0, g.f, act, 0.0f, nullptr);
   }
 }
 
 void conv2d_backward_nhwc(const WindowGeometry& g, const float* x, const float* kernel,
-                          const float* dz, float* dx, float* dkernel, float* dbias) {
+                          const float* dz, float* dx, float* dkernel, float* dbias,
+                          int64_t im2col_floats) {
   const int64_t rows = g.out_rows(), k = g.patch_size();
   const int kf = static_cast<int>(g.f), kk = static_cast<int>(k);
-  if (dbias) bias_backward(dz, dbias, rows, g.f);
+  if (dbias) bias_backward(dz, dbias, rows, g.f, nullptr);
   if (dx) std::memset(dx, 0, static_cast<size_t>(g.n * g.h * g.w * g.c) * sizeof(float));
   if (dkernel && rows == 0) std::memset(dkernel, 0, static_cast<size_t>(k * g.f) * sizeof(float));
   if (rows == 0 || (!dx && !dkernel)) return;
 
   const bool pointwise = is_pointwise(g);
-  const int64_t chunk = pointwise ? rows : rows_per_chunk(g);
+  const int64_t chunk = pointwise ? rows : rows_per_chunk(g, im2col_floats);
   float* col = pointwise ? nullptr : scratch(2 * std::min(rows, chunk) * k);
   float* dcol = pointwise ? dx : col + std::min(rows, chunk) * k;
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {

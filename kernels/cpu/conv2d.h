@@ -6,7 +6,9 @@
 // filter. Copying every patch into one row of a matrix col (N*OH*OW, KH*KW*C) turns the whole
 // convolution into one matrix product y = col * kernel, and the HWIO kernel, read as a
 // (KH*KW*C, F) row-major matrix, is already the right operand: no conversion. The rows are
-// processed in chunks so that col stays a few tens of MB whatever the batch size. A 1x1,
+// processed in chunks of about `im2col_floats` floats (0: the default, 8M floats = 32 MB; the
+// Conv2D layer passes ExecContext::im2col_floats) so that col stays a few tens of MB whatever the
+// batch size. A 1x1,
 // stride-1 convolution needs no im2col at all: x itself, read as (N*H*W, C), is col.
 #pragma once
 
@@ -17,7 +19,7 @@ namespace catdog::cpu {
 
 // y = act(conv(x, kernel) + bias). bias may be null. `g` gives every size (g.f = F).
 void conv2d_forward_nhwc(const WindowGeometry& g, const float* x, const float* kernel,
-                         const float* bias, Activation act, float* y);
+                         const float* bias, Activation act, float* y, int64_t im2col_floats);
 
 // Given dz = dL/d(conv(x, kernel) + bias), shape (N, OH, OW, F) (the activation's derivative
 // already applied), write
@@ -26,10 +28,7 @@ void conv2d_forward_nhwc(const WindowGeometry& g, const float* x, const float* k
 //   dbias   (F)                = sum of dz over N, OH, OW
 // Each output pointer may be null to skip that result; results are written, not accumulated.
 void conv2d_backward_nhwc(const WindowGeometry& g, const float* x, const float* kernel,
-                          const float* dz, float* dx, float* dkernel, float* dbias);
-
-// The im2col buffer budget in floats (rows are taken in chunks of about this many floats).
-// Exposed for the benchmarks; 0 restores the default (8M floats = 32 MB).
-void set_im2col_budget(int64_t floats);
+                          const float* dz, float* dx, float* dkernel, float* dbias,
+                          int64_t im2col_floats);
 
 }  // namespace catdog::cpu

@@ -4,7 +4,7 @@
 
 #include <cblas.h>
 
-#include "kernels/cpu/activations.h"
+#include "kernels/bias_activation.h"
 
 namespace catdog::cpu {
 
@@ -18,7 +18,7 @@ void dense_forward(const float* x, const float* w, const float* b, Activation ac
                 static_cast<int>(m), static_cast<int>(k), 1.0f, x, static_cast<int>(k), w,
                 static_cast<int>(m), 0.0f, y, static_cast<int>(m));
   }
-  bias_activation_forward(y, b, n, m, act);
+  bias_activation_forward(y, DType::f32, b, n, m, act, 0.0f, nullptr);
 }
 
 void dense_backward(const float* x, const float* w, const float* dz, float* dx, float* dw,
@@ -32,7 +32,7 @@ void dense_backward(const float* x, const float* w, const float* dz, float* dx, 
                   dw, im);
     }
   }
-  if (db) bias_backward(dz, db, n, m);
+  if (db) bias_backward(dz, db, n, m, nullptr);
   if (dx && n > 0 && k > 0) {
     if (m == 0) {
       std::memset(dx, 0, static_cast<size_t>(n * k) * sizeof(float));

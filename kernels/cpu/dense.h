@@ -1,4 +1,5 @@
-// Fully connected layer as row-major OpenBLAS sgemm.
+// Fully connected layer as row-major OpenBLAS sgemm: CPU only (the GPU Dense is cuBLAS calls in
+// layers/dense.cu, whose epilogue and bias gradient are the bias_activation op's CUDA twins).
 //
 //   x (N, K), W (K, M) as Keras stores it, b (M), y (N, M):   y = act(x W + b)
 //   backward, given dz = dL/d(x W + b) (N, M):

@@ -1,12 +1,15 @@
-#include "kernels/cpu/dropout.h"
+#include "kernels/dropout.h"
 
 #include "kernels/cpu/dropout_mask.h"
 #include "kernels/cpu/parallel.h"
 
 namespace catdog::cpu {
 
-void dropout_apply(const float* in, float* out, int64_t n, float rate, uint64_t seed,
-                   uint64_t stream_id, uint64_t step) {
+namespace {
+
+// out[i] = keep(i) ? in[i] * scale : 0: forward (x -> y) and backward (dy -> dx) alike.
+void apply_mask(const float* in, float* out, int64_t n, float rate, uint64_t seed,
+                uint64_t stream_id, uint64_t step) {
   const float scale = dropout_scale(rate);
   parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
@@ -14,6 +17,18 @@ void dropout_apply(const float* in, float* out, int64_t n, float rate, uint64_t 
       out[i] = keep ? in[i] * scale : 0.0f;
     }
   });
+}
+
+}  // namespace
+
+void dropout_forward(const float* x, float* y, int64_t n, float rate, uint64_t seed,
+                     uint64_t stream_id, uint64_t step, Stream) {
+  apply_mask(x, y, n, rate, seed, stream_id, step);
+}
+
+void dropout_backward(const float* dy, float* dx, int64_t n, float rate, uint64_t seed,
+                      uint64_t stream_id, uint64_t step, Stream) {
+  apply_mask(dy, dx, n, rate, seed, stream_id, step);
 }
 
 }  // namespace catdog::cpu

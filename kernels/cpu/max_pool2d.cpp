@@ -1,10 +1,11 @@
-#include "kernels/cpu/max_pool2d.h"
+#include "kernels/max_pool2d.h"
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <vector>
 
+#include "kernels/cpu/cpu_support.h"
 #include "kernels/cpu/parallel.h"
 
 namespace catdog::cpu {
@@ -28,7 +29,10 @@ void for_each_window_pixel(const WindowGeometry& g, int64_t n, int64_t i, int64_
 
 }  // namespace
 
-void max_pool2d_forward_nhwc(const WindowGeometry& g, const float* x, float* y) {
+void max_pool2d_forward(const WindowGeometry& g, const void* xv, void* yv, DType dtype, Stream) {
+  require_f32(dtype, "max_pool2d_forward");
+  const float* x = static_cast<const float*>(xv);
+  float* y = static_cast<float*>(yv);
   const int64_t c = g.c;
   // One task per output row (n, i); the inner loop runs over channels, contiguous in NHWC.
   parallel_for(g.n * g.oh, 16, [&](int64_t b, int64_t e) {
@@ -46,8 +50,8 @@ void max_pool2d_forward_nhwc(const WindowGeometry& g, const float* x, float* y) 
   });
 }
 
-void max_pool2d_backward_nhwc(const WindowGeometry& g, const float* x, const float* dy,
-                              float* dx) {
+void max_pool2d_backward(const WindowGeometry& g, const float* x, const float* dy, float* dx,
+                         Stream) {
   const int64_t c = g.c, image = g.h * g.w * c;
   // One task per image: windows of one image may overlap (stride < pool), images never do.
   parallel_for(g.n, 1, [&](int64_t b, int64_t e) {

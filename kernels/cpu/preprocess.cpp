@@ -1,6 +1,7 @@
-#include "kernels/cpu/preprocess.h"
+#include "kernels/preprocess.h"
 
 #include "core/error.h"
+#include "kernels/cpu/cpu_support.h"
 
 namespace catdog {
 
@@ -22,7 +23,10 @@ const char* preprocess_name(Preprocess mode) {
   return "?";
 }
 
-void preprocess_cpu(const uint8_t* in, int64_t pixels, Preprocess mode, float* out) {
+void cpu::preprocess(const uint8_t* in, int64_t pixels, Preprocess mode, void* out_data,
+                     DType out_dtype, Stream) {
+  cpu::require_f32(out_dtype, "preprocess");
+  float* out = static_cast<float*>(out_data);
   switch (mode) {
     case Preprocess::caffe:
       // Output channel 0 is blue: read the input's channel 2.

@@ -8,7 +8,7 @@
 #include "tests/support/test_support.h"
 #if CATDOG_WITH_CUDA
 #include "core/cuda_context.h"
-#include "kernels/cuda/ops.h"
+#include "kernels/conv_layout.h"
 #endif
 
 namespace catdog::test {
@@ -24,7 +24,8 @@ Tensor poisoned(const Shape& shape, DType dtype, Device device, ExecContext& ctx
   if (dtype == DType::f32) return f32;
   Tensor low(shape, dtype, device);
 #if CATDOG_WITH_CUDA
-  cuda::convert(f32.raw(), DType::f32, low.raw(), dtype, f32.numel(), *ctx.cuda);
+  cuda::convert_elements(f32.raw(), DType::f32, low.raw(), dtype, f32.numel(),
+                         ctx.cuda->compute);
 #else
   (void)ctx;
 #endif
@@ -36,7 +37,8 @@ std::vector<float> values_of(const Tensor& t, ExecContext& ctx) {
   if (t.dtype() == DType::f32) return t.to_vector();
   Tensor f32(t.shape(), DType::f32, t.device());
 #if CATDOG_WITH_CUDA
-  cuda::convert(t.raw(), t.dtype(), f32.raw(), DType::f32, t.numel(), *ctx.cuda);
+  cuda::convert_elements(t.raw(), t.dtype(), f32.raw(), DType::f32, t.numel(),
+                         ctx.cuda->compute);
 #else
   (void)ctx;
 #endif
@@ -70,7 +72,8 @@ LayerRun run_layer(const LayerFactory& make, const Tensor& x, const Tensor& dy, 
   if (dtype != DType::f32) {
     Tensor low(x.shape(), dtype, device);
 #if CATDOG_WITH_CUDA
-    cuda::convert(x_dev.raw(), DType::f32, low.raw(), dtype, x.numel(), *ctx.cuda);
+    cuda::convert_elements(x_dev.raw(), DType::f32, low.raw(), dtype, x.numel(),
+                           ctx.cuda->compute);
 #endif
     x_dev = low;
   }
