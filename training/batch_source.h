@@ -14,7 +14,7 @@
 #include "data/dataset.h"
 #include "data/pipeline.h"
 #include "engine/feature_cache.h"
-#include "kernels/cpu/preprocess.h"
+#include "kernels/preprocess.h"
 
 namespace catdog {
 

@@ -3,7 +3,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #if CATDOG_WITH_CUDA
-#include "core/cuda_context.h"
+#include "core/cuda_context.h"  // default_context
 #endif
 
 namespace catdog {
@@ -47,18 +47,13 @@ void make_model_input(const Tensor& pixels, Preprocess mode, ExecContext& ctx, T
                to_string(pixels.shape()));
   const int64_t count = pixels.numel() / 3;
   out.reuse_as(pixels.shape(), DType::f32, ctx.device);
-  if (!ctx.on_gpu()) {
-    cpu::preprocess(pixels.u8(), count, mode, out.raw(), DType::f32, nullptr);
-    return;
+  const uint8_t* in = pixels.u8();
+  if (ctx.on_gpu()) {  // the pixels travel as uint8, a quarter of the bytes of the floats
+    staging.reuse_as(pixels.shape(), DType::u8, Device::cuda);
+    staging.copy_from(pixels, ctx.cuda);
+    in = staging.u8();
   }
-#if CATDOG_WITH_CUDA
-  staging.reuse_as(pixels.shape(), DType::u8, Device::cuda);
-  staging.copy_from(pixels);
-  cuda::preprocess(staging.u8(), count, mode, out.raw(), DType::f32, ctx.cuda->compute);
-#else
-  (void)staging;
-  fail("GPU input without the CUDA backend");
-#endif
+  preprocess(in, count, mode, out.raw(), DType::f32, ctx);
 }
 
 }  // namespace catdog
