@@ -75,8 +75,8 @@ sanitizer_probe() {  # compute-sanitizer must pass the probe and catch its delib
   SAN=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
   [ -n "$SAN" ] || { echo "compute-sanitizer: not found"; return 1; }
   echo "compute-sanitizer: $SAN"
-  "$R" "$SAN" --tool memcheck --error-exitcode 9 "$B"/bin/cuda_probe || return 1
-  "$R" "$SAN" --tool memcheck --error-exitcode 9 "$B"/bin/cuda_probe --oob
+  timeout -k 2 10 "$R" "$SAN" --tool memcheck --error-exitcode 9 "$B"/bin/cuda_probe || return 1
+  timeout -k 2 10 "$R" "$SAN" --tool memcheck --error-exitcode 9 "$B"/bin/cuda_probe --oob
   [ $? -eq 9 ] || { echo "compute-sanitizer did not catch the out-of-bounds write"; return 1; }
   echo "compute-sanitizer works: the out-of-bounds write was caught"
 }
