@@ -115,16 +115,16 @@ if [ "$PEER" = 1 ]; then
   step "PyTorch: forward-only throughput of the frozen VGG16 base"
   compile_flag=()
   [ "$COMPILE" = 1 ] || compile_flag=(--no-compile)
-  run env PYTHONUNBUFFERED=1 "$PYTHON" benchmarks/peer/torch_gpu_peer.py forward \
+  run env -u LD_LIBRARY_PATH PYTHONUNBUFFERED=1 "$PYTHON" benchmarks/peer/torch_gpu_peer.py forward \
     "${compile_flag[@]}" --iters 30
   grep '^peer,' "$LOG" >"$OUTDIR/peer.csv" || true
 
   step "PyTorch: the tutorial's loop, 1 epoch (10 extrapolated)"
-  run env PYTHONUNBUFFERED=1 "$PYTHON" benchmarks/peer/torch_gpu_peer.py tutorial --data "$DATA" \
+  run env -u LD_LIBRARY_PATH PYTHONUNBUFFERED=1 "$PYTHON" benchmarks/peer/torch_gpu_peer.py tutorial --data "$DATA" \
     --epochs 1
   grep '^peer,' "$LOG" >"$OUTDIR/peer.csv" || true
 fi
 
 step "summary"
-run "$PYTHON" benchmarks/peer/summarize_gpu.py --out "$OUTDIR"
+run env -u LD_LIBRARY_PATH "$PYTHON" benchmarks/peer/summarize_gpu.py --out "$OUTDIR"
 exit $status

@@ -1,6 +1,7 @@
 #include "tests/support/cli.h"
 
 #include <fcntl.h>
+#include <cstdlib>
 #include <cerrno>
 #include <pwd.h>
 #include <signal.h>
@@ -14,7 +15,10 @@
 
 namespace catdog::test {
 
-std::string catdog_exe() { return CATDOG_EXE; }
+std::string catdog_exe() {
+  if (const char* env = std::getenv("CATDOG_EXE"); env && *env) return env;
+  return CATDOG_EXE;
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

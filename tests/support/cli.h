@@ -9,7 +9,7 @@
 
 namespace catdog::test {
 
-// The catdog executable of this build tree.
+// The catdog executable: $CATDOG_EXE when set (an unpacked bundle), else this build tree's.
 std::string catdog_exe();
 
 struct CliResult {

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <map>
 
+#include "tests/support/test_support.h"
+
 namespace catdog::test {
 namespace {
 
@@ -28,14 +30,19 @@ std::string shell_quote(const std::string& text) {
 PythonResult run_python(const std::string& script, const std::vector<std::string>& args) {
   static std::atomic<int> counter{0};
   // The script goes through a file, not `-c`, so that quotes and newlines need no escaping.
-  std::string path = std::string(CATDOG_BINARY_DIR) + "/test-tmp/snippet-" +
-                     std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".py";
-  std::system(("mkdir -p " + shell_quote(std::string(CATDOG_BINARY_DIR) + "/test-tmp")).c_str());
+  const std::string dir = test_tmp_root();
+  std::string path = dir + "/snippet-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(counter++) + ".py";
+  std::system(("mkdir -p " + shell_quote(dir)).c_str());
   {
     std::ofstream out(path);
     out << script;
   }
-  std::string command = shell_quote(interpreter()) + " " + shell_quote(path);
+  // From a bundle (catdog-bundle/run), LD_LIBRARY_PATH holds the bundle's libraries, which are
+  // for catdog's processes only: the device's Python must load its own.
+  const char* bundle = std::getenv("CATDOG_BUNDLE");
+  std::string command = std::string(bundle && *bundle ? "env -u LD_LIBRARY_PATH " : "") +
+                        shell_quote(interpreter()) + " " + shell_quote(path);
   for (const std::string& arg : args) command += " " + shell_quote(arg);
   command += " 2>&1";
   PythonResult result;

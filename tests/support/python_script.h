@@ -2,7 +2,8 @@
 // (h5py, numpy) and checks that those libraries can read what we write.
 //
 // The interpreter is $CATDOG_PYTHON when set, else /usr/bin/python3 (Debian's, with python3-numpy,
-// python3-h5py, python3-torch). Tests skip with a reason when it or a module is missing.
+// python3-h5py, python3-torch). Tests skip with a reason when it or a module is missing. Run from
+// a bundle ($CATDOG_BUNDLE set), the interpreter starts without LD_LIBRARY_PATH.
 #pragma once
 
 #include <string>

@@ -28,11 +28,20 @@ std::string shared_path(const std::string& relative) {
   return fs::exists(p) ? p.string() : std::string();
 }
 
+std::string test_tmp_root() {
+  if (const char* env = std::getenv("CATDOG_TEST_TMP"); env && *env) return env;
+  return (fs::path(CATDOG_BINARY_DIR) / "test-tmp").string();
+}
+
+bool gpu_required() {
+  const char* env = std::getenv("CATDOG_REQUIRE_GPU");
+  return env && std::string(env) == "1";
+}
+
 std::string temp_dir(const std::string& name) {
   // ctest runs each test in its own process, several at once: the pid keeps two tests that use
   // the same name out of each other's way.
-  const fs::path p =
-      fs::path(CATDOG_BINARY_DIR) / "test-tmp" / (name + "-" + std::to_string(::getpid()));
+  const fs::path p = fs::path(test_tmp_root()) / (name + "-" + std::to_string(::getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();

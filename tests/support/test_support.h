@@ -18,8 +18,14 @@ namespace catdog::test {
 std::string shared_dir();
 // shared_dir() + "/" + relative, or "" when the shared folder or that path is absent.
 std::string shared_path(const std::string& relative);
-// A fresh empty directory under the build tree for one test's files.
+// Where tests write their files: $CATDOG_TEST_TMP when set (an unpacked bundle), else
+// test-tmp/ under the build tree.
+std::string test_tmp_root();
+// A fresh empty directory under test_tmp_root() for one test's files.
 std::string temp_dir(const std::string& name);
+// True when $CATDOG_REQUIRE_GPU is 1 (scripts/gpu-check.sh on a lent GPU): a GPU test that would
+// skip fails instead, so that a broken driver cannot pass as "nothing to check".
+bool gpu_required();
 
 // A float32 CPU tensor with elements uniform in [lo, hi), drawn from (seed, stream) (core/random.h).
 Tensor random_tensor(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f);
@@ -37,9 +43,14 @@ double max_abs_difference(const std::vector<float>& a, const std::vector<float>&
   GTEST_SKIP() << "shared data '" << (relative)                                                \
                << "' not found: put the shared folder at ../shared or set CATDOG_SHARED"
 
-// Skip the current test, with the reason, when no GPU can be used.
+// Skip the current test, with the reason, when no GPU can be used; fail it instead when
+// $CATDOG_REQUIRE_GPU=1.
 #define CATDOG_REQUIRE_GPU()                                                                    \
   do {                                                                                         \
     std::string why_no_gpu;                                                                    \
-    if (!::catdog::cuda_available(&why_no_gpu)) GTEST_SKIP() << "no GPU: " << why_no_gpu;      \
+    if (!::catdog::cuda_available(&why_no_gpu)) {                                              \
+      if (::catdog::test::gpu_required())                                                      \
+        GTEST_FAIL() << "no GPU, and CATDOG_REQUIRE_GPU=1: " << why_no_gpu;                    \
+      GTEST_SKIP() << "no GPU: " << why_no_gpu;                                                \
+    }                                                                                          \
   } while (0)
