@@ -40,13 +40,20 @@ STEPS=(
   "cuda_probe|10|gpu|\$R \$B/bin/cuda_probe"
   "sanitizer_probe|25|gpu|sanitizer_probe"
   "gpu_device_test|20|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/gpu_device_test"
-  "gpu_ops_test|35|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/gpu_ops_test"
+)
+# The twin test of each op header (kernels/<op>.h): cuda:: against cpu:: on the same inputs.
+OPS="gpu_activation_test gpu_bias_activation_test gpu_batch_norm_test gpu_dropout_test
+     gpu_max_pool2d_test gpu_global_average_pool2d_test gpu_preprocess_test gpu_sigmoid_bce_test
+     gpu_sgd_momentum_test gpu_conv_layout_test"
+OPS=$(echo $OPS)
+for t in $OPS; do STEPS+=("$t|8|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/$t"); done
+STEPS+=(
   "gpu_layers_test|45|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/gpu_layers_test"
   "reference_extract_test|55|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/reference_extract_test"
   "reference_head_sgd_test|20|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/reference_head_sgd_test"
-  "memcheck_gpu_ops_test|40|sanitizer|CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool memcheck --error-exitcode 1 \$B/bin/gpu_ops_test"
+  "memcheck_gpu_op_twins|45|sanitizer|for t in \$OPS; do CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool memcheck --error-exitcode 1 \${B}/bin/\$t || exit 1; done"
   "memcheck_gpu_layers_test|50|sanitizer|CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool memcheck --error-exitcode 1 \$B/bin/gpu_layers_test"
-  "racecheck_gpu_ops_test|40|sanitizer|CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool racecheck --error-exitcode 1 \$B/bin/gpu_ops_test"
+  "racecheck_gpu_op_twins|45|sanitizer|for t in \$OPS; do CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool racecheck --error-exitcode 1 \${B}/bin/\$t || exit 1; done"
   "gpu_vgg16_bench|35|gpu|\$R \$B/bin/gpu_vgg16_bench --benchmark_min_time=0.05 --benchmark_out=\$LOGS/gpu_vgg16_bench.json --benchmark_out_format=json"
   "torch_gpu_peer|45|gpu|env -u LD_LIBRARY_PATH \"\$PYTHON\" \$B/peer/torch_gpu_peer.py forward --no-compile --iters 20"
 )
@@ -84,7 +91,7 @@ export -f bundle_check_libs
 export BUNDLE_GLIBC_RE BUNDLE_CUDA_RE
 
 rows=() json=() passed=0 failed=0 notrun=0 n=0
-printf '%-3s %-26s %-8s %6s %6s  %s\n' "#" step status secs budget note | tee "$WORK/summary.txt"
+printf '%-3s %-30s %-8s %6s %6s  %s\n' "#" step status secs budget note | tee "$WORK/summary.txt"
 for s in "${STEPS[@]}"; do
   IFS='|' read -r name budget kind cmd <<<"$s"
   n=$((n + 1))
@@ -114,7 +121,7 @@ for s in "${STEPS[@]}"; do
       [ "$name" = sanitizer_probe ] && [ "$rc" = 0 ] && SAN_OK=1 &&
         SAN=$(grep -o '^compute-sanitizer: .*' "$LOGS/$log" | head -1 | cut -d' ' -f2)
     else
-      (cd "$B" && B=$B R=$R SAN=$SAN LOGS=$LOGS PYTHON=$PYTHON \
+      (cd "$B" && B=$B R=$R SAN=$SAN LOGS=$LOGS PYTHON=$PYTHON OPS=$OPS \
          timeout -k 5 "$budget" bash -c "$cmd") >"$LOGS/$log" 2>&1
       rc=$?
     fi
@@ -127,7 +134,7 @@ for s in "${STEPS[@]}"; do
   fi
   secs=$((SECONDS - t0))
   case $status in pass) passed=$((passed + 1)) ;; no-GPU|not-run) notrun=$((notrun + 1)) ;; *) failed=$((failed + 1)) ;; esac
-  row=$(printf '%-3s %-26s %-8s %6s %6s  %s' "$n" "$name" "$status" "$secs" "$budget" "$note")
+  row=$(printf '%-3s %-30s %-8s %6s %6s  %s' "$n" "$name" "$status" "$secs" "$budget" "$note")
   echo "$row" | tee -a "$WORK/summary.txt"
   case $status in FAIL|TIMEOUT) [ -s "$LOGS/$log" ] && tail -n 5 "$LOGS/$log" | sed 's/^/    | /' ;; esac
   json+=("$(printf '{"step": %d, "name": "%s", "kind": "%s", "status": "%s", "seconds": %d, "budget_s": %d, "exit": %d, "log": "%s", "note": "%s"}' \

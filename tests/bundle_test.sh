@@ -48,7 +48,7 @@ rehearsal)
   tar -tJf "$work/out/logs.tar.xz" | grep -Ev '^logs/([0-9]{2}-[A-Za-z0-9._-]+\.log)?$' &&
     fail "a log name that would not come back"
   grep -Eq '^[0-9]+ +timeout_selftest +pass' "$work/out/summary.txt" || fail "the timeout was not honoured"
-  grep -Eq '^[0-9]+ +gpu_ops_test +no-GPU' "$work/out/summary.txt" || fail "a GPU step did not say no GPU"
+  grep -Eq '^[0-9]+ +gpu_sgd_momentum_test +no-GPU' "$work/out/summary.txt" || fail "a GPU step did not say no GPU"
   grep -Eq '^[0-9]+ +ldd_check +pass' "$work/out/summary.txt" || fail "the ldd check did not pass"
   python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["failed"] == 0 and r["not_run"] > 0, r' \
     "$work/out/results.json" || fail "results.json"
