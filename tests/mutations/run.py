@@ -25,6 +25,7 @@ mutates) and let it finish.
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -71,6 +72,8 @@ def run(cmd, log, timeout):
 
 
 def main():
+    # A SIGTERM (a timeout around this script) must still restore the mutated file.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("mutations: terminated; file restored"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default="build", help="the configured build folder")
     parser.add_argument("--only", help="comma-separated mutation names")
