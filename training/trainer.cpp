@@ -17,6 +17,8 @@
 #include "training/model_setup.h"      // build_training_model, load_trained_model
 #include "training/run_context.h"      // make_exec_context
 #include "training/run_files.h"        // history.csv, curves.png, train.log
+#include "training/settings.h"         // check_training_settings, check_image_size
+#include "weights/atomic_file.h"       // remove_stale_temporaries
 #include "weights/keras_h5.h"          // save_keras_model
 
 namespace fs = std::filesystem;
@@ -32,11 +34,8 @@ double seconds_since(Clock::time_point start) {
 
 void check_options(const TrainOptions& o) {
   CATDOG_CHECK(!o.data_dir.empty(), "train needs --data DIR (with train/<class>/ and test/<class>/)");
-  CATDOG_CHECK(o.epochs >= 1 && o.epochs <= 100000, "--epochs must be at least 1, got ", o.epochs);
-  CATDOG_CHECK(o.batch >= 1 && o.batch <= 65536, "--batch must be in 1..65536, got ", o.batch);
-  CATDOG_CHECK(std::isfinite(o.lr) && o.lr > 0, "--lr must be positive, got ", o.lr);
-  CATDOG_CHECK(std::isfinite(o.momentum) && o.momentum >= 0 && o.momentum < 1,
-               "--momentum must be in [0, 1), got ", o.momentum);
+  check_training_settings({o.epochs, o.batch, o.lr, o.momentum}, SettingSource{});
+  if (o.image_size != 0) check_image_size(o.image_size, SettingSource{});
   CATDOG_CHECK(o.cache_features == "auto" || o.cache_features == "on" || o.cache_features == "off",
                "--cache-features must be auto, on or off, got '", o.cache_features, "'");
   CATDOG_CHECK(fs::is_directory(o.data_dir), "--data ", o.data_dir, " is not a directory");
@@ -113,6 +112,11 @@ void open_run(Run& run) {
   run.train_set = scan_dataset((fs::path(o.data_dir) / "train").string());
   CATDOG_CHECK(run.train_set.class_names.size() == 2, o.data_dir, "/train has ",
                run.train_set.class_names.size(), " classes; a binary classifier needs exactly 2");
+  const auto images = static_cast<int64_t>(run.train_set.images.size());
+  const int64_t batches = (images + o.batch - 1) / o.batch;
+  CATDOG_CHECK(run.progress.batches_done <= batches, run.checkpoint_path,
+               ": its catdog_state batches_done ", run.progress.batches_done,
+               " is more than the epoch's ", batches, " batches (another dataset?)");
   run.validate = o.validate && fs::is_directory(fs::path(o.data_dir) / "test");
   if (run.validate) {
     run.test_set = scan_dataset((fs::path(o.data_dir) / "test").string());
