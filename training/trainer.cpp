@@ -1,5 +1,6 @@
 #include "training/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -81,6 +82,12 @@ struct Run {
   int64_t steps_this_call = 0;
   TrainResult result;
 };
+
+// Training diverged (--lr far too high): the error, which also says that no file was replaced.
+std::string diverged(const Run& run, const std::string& what) {
+  return cat("training diverged: ", what, " (--lr ", run.o.lr, " too high?); ", run.model_path,
+             " and ", run.checkpoint_path, " stay as the last complete epoch left them");
+}
 
 // The run directory and its log, the model (fresh, or where the checkpoint left off), the data,
 // the device, and whether the frozen base's outputs will be cached.
@@ -227,6 +234,10 @@ bool run_epoch(Run& run, BatchSource& batches, int epoch, Clock::time_point epoc
     const StepResult r = train_step(run.setup.model, *batch.input, run.labels_device, *run.sgd,
                                     run.ctx, run.dlogits, batch.begin);
     ++run.steps_this_call;
+    if (!std::isfinite(r.loss)) {
+      fail(diverged(run, cat("the loss is ", r.loss, " at epoch ", epoch, ", step ", step + 1,
+                             " of ", steps, "; nothing of this epoch is saved")));
+    }
 
     const auto n = static_cast<int64_t>(batch.labels.size());
     progress.loss_sum += r.loss * static_cast<double>(n);
@@ -307,6 +318,16 @@ void end_epoch(Run& run, const EpochRecord& record) {
   std::string why;
   if (!draw_curves((run.run_dir / "curves.png").string(), run.progress.history, &why)) {
     run.log->line("curves.png not drawn: " + why);
+  }
+  Sequential& model = run.setup.model;
+  for (size_t i = model.trainable_begin(); i < model.size(); ++i) {
+    for (const Param* p : model.layer(i).params()) {
+      const std::vector<float> values = p->value.to_vector();
+      if (!std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); })) {
+        fail(diverged(run, cat("layer '", model.layer(i).name(), "' weight '", p->name,
+                               "' is not finite after epoch ", record.epoch)));
+      }
+    }
   }
   SaveExtras extras;
   extras.catdog_state = model_state_json(run.setup);
