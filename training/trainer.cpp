@@ -102,6 +102,11 @@ void open_run(Run& run) {
   run.model_path = (run.run_dir / "model.h5").string();
   run.checkpoint_path = (run.run_dir / "checkpoint.h5").string();
   run.log = std::make_unique<RunLog>((run.run_dir / "train.log").string());
+  // A run killed mid-write left its temporary files; nothing will ever commit them.
+  int stale = 0;
+  for (const char* name : {"model.h5", "checkpoint.h5", "history.csv", "curves.png"})
+    stale += remove_stale_temporaries((run.run_dir / name).string());
+  if (stale > 0) run.log->line(cat("removed ", stale, " temporary files of a killed run"));
   run.result.model_path = run.model_path;
 
   if (o.resume) {
