@@ -154,6 +154,8 @@ int main(int argc, char** argv) {
   try {
     if (*train_cmd) {
       if (!max_memory.empty()) train.max_device_memory = parse_bytes(max_memory);
+      // Resuming without --model continues the checkpoint's; with one, it must be the same.
+      if (train.resume && train_cmd->count("--model") == 0) train.model.clear();
       std::signal(SIGINT, on_sigint);
       catdog::ConsoleObserver observer(std::cout, &g_stop_requested);
       const catdog::TrainResult result = catdog::train(train, observer);

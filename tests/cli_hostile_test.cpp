@@ -99,11 +99,11 @@ TEST_F(Hostile, DatasetWhereNothingDecodes) {
   expect_one_clear_line(run(small_vgg1(work_ + "/junk", work_ + "/run")), "could be decoded");
 }
 
-TEST_F(Hostile, ImageSizeTooSmallForTheModel) {
+TEST_F(Hostile, ImageSizeOutOfRange) {
   const std::string data = small_dataset();
   std::vector<std::string> args = small_vgg1(data, work_ + "/run");
-  args[6] = "1";  // --image-size 1: vgg1's 2x2 'valid' pool cannot fit
-  expect_one_clear_line(run(args), "cannot take 1x1 images");
+  args[6] = "1";  // below any model's input (catdog's range is 16..4096)
+  expect_one_clear_line(run(args), "--image-size 1 is out of range (16..4096)");
 }
 
 TEST_F(Hostile, WeightsOfAnotherModel) {

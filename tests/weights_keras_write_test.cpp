@@ -111,7 +111,7 @@ with h5py.File(d + '/m.h5', 'r') as f:
     cfg = json.loads(f.attrs['model_config'])
     assert cfg['config']['name'] == 'tiny', cfg
     assert json.loads(f.attrs['training_config'])['loss'] == 'binary_crossentropy'
-    assert json.loads(f.attrs['catdog_state'])['classes'] == ['cats', 'dogs']
+    assert json.loads(f['catdog_state'][()])['classes'] == ['cats', 'dogs']
     assert strings([f.attrs['keras_version'], f.attrs['backend']]) == ['2.15.0', 'tensorflow']
     w = f['model_weights']
     assert strings(w.attrs['layer_names']) == ['conv2d', 'max_pooling2d', 'dense']

@@ -1,10 +1,13 @@
 #include "training/checkpoint.h"
 
+#include <climits>
 #include <cmath>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "training/settings.h"
 #include "weights/keras_h5.h"
 
 using nlohmann::json;
@@ -23,22 +26,77 @@ json history_json(const std::vector<EpochRecord>& history) {
   return rows;
 }
 
-std::vector<EpochRecord> history_from_json(const json& rows) {
+// A field of the trainer state, of the type asked for; what is wrong names the file and field.
+int64_t integer_field(const json& t, const char* field, const std::string& path) {
+  const json& v = t.at(field);
+  CATDOG_CHECK(v.is_number_integer() && (!v.is_number_unsigned() ||
+                                         v.get<uint64_t>() <= uint64_t{INT64_MAX}),
+               path, ": its catdog_state ", field, " ", v.dump(), " is not a whole number");
+  return v.get<int64_t>();
+}
+
+double number_field(const json& v, const char* field, const std::string& path) {
+  CATDOG_CHECK(v.is_number(), path, ": its catdog_state ", field, " ", v.dump(),
+               " is not a number");
+  return v.get<double>();
+}
+
+// A count or a time: finite and not negative.
+double amount_field(const json& t, const char* field, const std::string& path) {
+  const double v = number_field(t.at(field), field, path);
+  CATDOG_CHECK(std::isfinite(v) && v >= 0, path, ": its catdog_state ", field, " ", v,
+               " is not a finite amount >= 0");
+  return v;
+}
+
+std::vector<EpochRecord> history_from_json(const json& rows, const std::string& path) {
+  CATDOG_CHECK(rows.is_array() && rows.size() <= static_cast<size_t>(kMaxEpochs), path,
+               ": its catdog_state history is not a list of at most ", kMaxEpochs, " epochs");
   std::vector<EpochRecord> history;
-  auto number = [](const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); };
+  auto number = [&](const json& v) {
+    return v.is_null() ? std::nan("") : number_field(v, "history", path);
+  };
   for (const json& r : rows) {
+    CATDOG_CHECK(r.is_array() && r.size() == 8, path, ": its catdog_state history row ",
+                 history.size() + 1, " is not a list of 8 values");
     EpochRecord e;
-    e.epoch = r.at(0).get<int>();
-    e.loss = number(r.at(1));
-    e.accuracy = number(r.at(2));
-    e.val_loss = number(r.at(3));
-    e.val_accuracy = number(r.at(4));
-    e.seconds = number(r.at(5));
-    e.images_per_second = number(r.at(6));
-    e.wait_fraction = number(r.at(7));
+    CATDOG_CHECK(r[0].is_number_integer() && r[0].get<int64_t>() == int64_t(history.size()) + 1,
+                 path, ": its catdog_state history row ", history.size() + 1, " is for epoch ",
+                 r[0].dump());
+    e.epoch = r[0].get<int>();
+    e.loss = number(r[1]);
+    e.accuracy = number(r[2]);
+    e.val_loss = number(r[3]);
+    e.val_accuracy = number(r[4]);
+    e.seconds = number(r[5]);
+    e.images_per_second = number(r[6]);
+    e.wait_fraction = number(r[7]);
     history.push_back(e);
   }
   return history;
+}
+
+// The progress fields against each other: a history row per epoch done, and the current epoch's
+// counts within what its batches can hold.
+void check_progress(const Progress& p, int64_t batch, const std::string& path) {
+  const std::string where = path + ": its catdog_state ";
+  CATDOG_CHECK(p.history.size() == static_cast<size_t>(p.epochs_done), where, "history has ",
+               p.history.size(), " epochs, epochs_done says ", p.epochs_done);
+  CATDOG_CHECK(p.batches_done >= 0 && p.batches_done <= INT64_MAX / kMaxBatch, where,
+               "batches_done ", p.batches_done, " is out of range");
+  CATDOG_CHECK(p.seen >= 0 && p.seen <= p.batches_done * batch, where, "seen ", p.seen,
+               " images do not fit in ", p.batches_done, " batches of ", batch);
+  CATDOG_CHECK(p.correct >= 0 && p.correct <= p.seen, where, "correct ", p.correct,
+               " is not in 0..seen (", p.seen, ")");
+  CATDOG_CHECK(p.step >= static_cast<uint64_t>(p.batches_done), where, "step ", p.step,
+               " is less than batches_done ", p.batches_done);
+}
+
+// The pretrained weights file a run started from, as one string however it was spelt.
+std::string weights_identity(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path full = std::filesystem::weakly_canonical(path, ec);
+  return ec ? path : full.string();
 }
 
 std::string velocity_name(const Layer& layer, const Param& p) {
@@ -78,6 +136,7 @@ void save_checkpoint(const std::string& path, Sequential& model, const ModelSetu
                       {"epoch_seconds", p.epoch_seconds}, {"step", p.step},
                       {"history", history_json(p.history)}, {"seed", o.seed}, {"batch", o.batch},
                       {"lr", o.lr}, {"momentum", o.momentum}, {"model", setup.base},
+                      {"weights", o.weights.empty() ? "" : weights_identity(o.weights)},
                       {"cache_features", o.cache_features}, {"augment", o.augment}};
   extras.catdog_state = state.dump();
   extras.training_config = training_config_json(o);
@@ -88,28 +147,45 @@ Progress restore_checkpoint(const std::string& path, ModelSetup& setup, TrainOpt
   KerasH5 file;
   setup = load_trained_model(path, &file);
   Progress p;
-  json t;
+  TrainingSettings settings{o.epochs, 1, 0, 0};
+  std::string base, weights;
   try {
-    t = json::parse(file.catdog_state).at("trainer");
-    p.epochs_done = t.at("epochs_done");
-    p.batches_done = t.at("batches_done");
-    p.loss_sum = t.at("loss_sum");
-    p.correct = t.at("correct");
-    p.seen = t.at("seen");
-    p.train_seconds = t.at("train_seconds");
-    p.wait_seconds = t.at("wait_seconds");
-    p.epoch_seconds = t.at("epoch_seconds");
+    const json t = json::parse(file.catdog_state).at("trainer");
+    const int64_t epochs_done = integer_field(t, "epochs_done", path);
+    CATDOG_CHECK(epochs_done >= 0 && epochs_done <= kMaxEpochs, path,
+                 ": its catdog_state epochs_done ", epochs_done, " is out of range (0..",
+                 kMaxEpochs, ")");
+    p.epochs_done = static_cast<int>(epochs_done);
+    p.batches_done = integer_field(t, "batches_done", path);
+    p.loss_sum = amount_field(t, "loss_sum", path);
+    p.correct = integer_field(t, "correct", path);
+    p.seen = integer_field(t, "seen", path);
+    p.train_seconds = amount_field(t, "train_seconds", path);
+    p.wait_seconds = amount_field(t, "wait_seconds", path);
+    p.epoch_seconds = amount_field(t, "epoch_seconds", path);
     p.step = t.at("step");
-    p.history = history_from_json(t.at("history"));
+    p.history = history_from_json(t.at("history"), path);
+    settings.batch = integer_field(t, "batch", path);
+    settings.lr = number_field(t.at("lr"), "lr", path);
+    settings.momentum = number_field(t.at("momentum"), "momentum", path);
+    base = t.at("model");
+    weights = t.value("weights", "");
     // The run continues exactly as it started: same shuffles, batches and optimizer.
     o.seed = t.at("seed");
-    o.batch = t.at("batch");
-    o.lr = t.at("lr");
-    o.momentum = t.at("momentum");
     o.augment = t.at("augment");
   } catch (const json::exception& e) {
     fail(path, ": not a catdog checkpoint (training state missing or damaged: ", e.what(), ")");
   }
+  check_training_settings(settings, SettingSource{path});
+  check_progress(p, settings.batch, path);
+  CATDOG_CHECK(o.model.empty() || o.model == base, "--resume: ", path, " continues model '", base,
+               "', not --model ", o.model, " (leave --model out, or train anew elsewhere)");
+  CATDOG_CHECK(o.weights.empty() || weights.empty() || weights_identity(o.weights) == weights,
+               "--resume: ", path, " was trained from --weights ", weights, ", not ", o.weights);
+  o.model = base;
+  o.batch = static_cast<int>(settings.batch);
+  o.lr = static_cast<float>(settings.lr);
+  o.momentum = static_cast<float>(settings.momentum);
   for (size_t i = 0; i < setup.model.size(); ++i) {
     Layer& layer = setup.model.layer(i);
     for (Param* param : layer.params()) {

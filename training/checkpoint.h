@@ -32,7 +32,10 @@ void save_checkpoint(const std::string& path, Sequential& model, const ModelSetu
                      const TrainOptions& o, const Progress& p);
 
 // Restore from checkpoint.h5: the model (weights through the model loader) into `setup`, the
-// velocities, and the options the run started with (seed, batch, lr, momentum, augment) into `o`.
+// velocities, and the options the run started with (model, seed, batch, lr, momentum, augment)
+// into `o`. Every value is checked as the command line's are (training/settings.h) and the
+// progress fields against each other, naming the file and field; `o.model` (or `o.weights`), when
+// set, must be the checkpoint's.
 Progress restore_checkpoint(const std::string& path, ModelSetup& setup, TrainOptions& o);
 
 }  // namespace catdog

@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +9,7 @@
 #include "engine/builtin_models.h"
 #include "core/error.h"
 #include "engine/model_config.h"
+#include "training/settings.h"
 #include "weights/keras_h5.h"
 
 namespace catdog {
@@ -24,8 +24,7 @@ int default_image_size(const std::string& base) {
 
 // Build for a square input and report a too-small image as the user's mistake, with the layer.
 void build_for(Sequential& model, int image_size, const std::string& what) {
-  CATDOG_CHECK(image_size >= 1 && image_size <= 4096, "--image-size ", image_size,
-               " is out of range (1..4096)");
+  check_image_size(image_size, SettingSource{});
   try {
     model.build({image_size, image_size, 3});
     (void)model.layer_output_shape(model.size() - 1, 1);
@@ -101,10 +100,13 @@ ModelSetup load_trained_model(const std::string& path, KerasH5* file) {
     setup.base = state.value("base", "");
     setup.preprocess = parse_preprocess(state.value("preprocess", "scale"));
     const json size = state.value("image_size", json(hwc.empty() ? 224 : hwc[0]));
-    CATDOG_CHECK(size.is_number_integer() && size.get<int64_t>() >= 1 &&
-                     size.get<int64_t>() <= std::numeric_limits<int>::max(),
-                 path, ": its catdog_state image_size ", size.dump(), " is not a positive whole number");
+    CATDOG_CHECK(size.is_number_integer(), path, ": its catdog_state image_size ", size.dump(),
+                 " is not a whole number");
+    check_image_size(size.get<int64_t>(), SettingSource{path});
     setup.image_size = size.get<int>();
+    CATDOG_CHECK(!setup.model.built() || hwc[0] == setup.image_size, path,
+                 ": its catdog_state image_size ", setup.image_size, " is not the model's input ",
+                 to_string(hwc));
   } catch (const json::exception& e) {
     fail(path, ": its catdog_state attribute has a field of the wrong type: ", e.what());
   }
@@ -134,7 +136,9 @@ ModelSetup describe_model(const std::string& name_or_file) {
     ParsedModel parsed = parse_model_config_text(read_text_file(name_or_file));
     setup.name = parsed.name;
     setup.model = std::move(parsed.model);
-    setup.image_size = parsed.input_hwc.empty() ? 224 : static_cast<int>(parsed.input_hwc[0]);
+    const int64_t side = parsed.input_hwc.empty() ? 224 : parsed.input_hwc[0];
+    check_image_size(side, SettingSource{name_or_file});
+    setup.image_size = static_cast<int>(side);
     build_for(setup.model, setup.image_size, name_or_file);
     return setup;
   }

@@ -1,5 +1,6 @@
 #include "training/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +18,8 @@
 #include "training/model_setup.h"      // build_training_model, load_trained_model
 #include "training/run_context.h"      // make_exec_context
 #include "training/run_files.h"        // history.csv, curves.png, train.log
+#include "training/settings.h"         // check_training_settings, check_image_size
+#include "weights/atomic_file.h"       // remove_stale_temporaries
 #include "weights/keras_h5.h"          // save_keras_model
 
 namespace fs = std::filesystem;
@@ -32,11 +35,8 @@ double seconds_since(Clock::time_point start) {
 
 void check_options(const TrainOptions& o) {
   CATDOG_CHECK(!o.data_dir.empty(), "train needs --data DIR (with train/<class>/ and test/<class>/)");
-  CATDOG_CHECK(o.epochs >= 1 && o.epochs <= 100000, "--epochs must be at least 1, got ", o.epochs);
-  CATDOG_CHECK(o.batch >= 1 && o.batch <= 65536, "--batch must be in 1..65536, got ", o.batch);
-  CATDOG_CHECK(std::isfinite(o.lr) && o.lr > 0, "--lr must be positive, got ", o.lr);
-  CATDOG_CHECK(std::isfinite(o.momentum) && o.momentum >= 0 && o.momentum < 1,
-               "--momentum must be in [0, 1), got ", o.momentum);
+  check_training_settings({o.epochs, o.batch, o.lr, o.momentum}, SettingSource{});
+  if (o.image_size != 0) check_image_size(o.image_size, SettingSource{});
   CATDOG_CHECK(o.cache_features == "auto" || o.cache_features == "on" || o.cache_features == "off",
                "--cache-features must be auto, on or off, got '", o.cache_features, "'");
   CATDOG_CHECK(fs::is_directory(o.data_dir), "--data ", o.data_dir, " is not a directory");
@@ -83,6 +83,12 @@ struct Run {
   TrainResult result;
 };
 
+// Training diverged (--lr far too high): the error, which also says that no file was replaced.
+std::string diverged(const Run& run, const std::string& what) {
+  return cat("training diverged: ", what, " (--lr ", run.o.lr, " too high?); ", run.model_path,
+             " and ", run.checkpoint_path, " stay as the last complete epoch left them");
+}
+
 // The run directory and its log, the model (fresh, or where the checkpoint left off), the data,
 // the device, and whether the frozen base's outputs will be cached.
 void open_run(Run& run) {
@@ -96,6 +102,11 @@ void open_run(Run& run) {
   run.model_path = (run.run_dir / "model.h5").string();
   run.checkpoint_path = (run.run_dir / "checkpoint.h5").string();
   run.log = std::make_unique<RunLog>((run.run_dir / "train.log").string());
+  // A run killed mid-write left its temporary files; nothing will ever commit them.
+  int stale = 0;
+  for (const char* name : {"model.h5", "checkpoint.h5", "history.csv", "curves.png"})
+    stale += remove_stale_temporaries((run.run_dir / name).string());
+  if (stale > 0) run.log->line(cat("removed ", stale, " temporary files of a killed run"));
   run.result.model_path = run.model_path;
 
   if (o.resume) {
@@ -113,6 +124,11 @@ void open_run(Run& run) {
   run.train_set = scan_dataset((fs::path(o.data_dir) / "train").string());
   CATDOG_CHECK(run.train_set.class_names.size() == 2, o.data_dir, "/train has ",
                run.train_set.class_names.size(), " classes; a binary classifier needs exactly 2");
+  const auto images = static_cast<int64_t>(run.train_set.images.size());
+  const int64_t batches = (images + o.batch - 1) / o.batch;
+  CATDOG_CHECK(run.progress.batches_done <= batches, run.checkpoint_path,
+               ": its catdog_state batches_done ", run.progress.batches_done,
+               " is more than the epoch's ", batches, " batches (another dataset?)");
   run.validate = o.validate && fs::is_directory(fs::path(o.data_dir) / "test");
   if (run.validate) {
     run.test_set = scan_dataset((fs::path(o.data_dir) / "test").string());
@@ -223,6 +239,10 @@ bool run_epoch(Run& run, BatchSource& batches, int epoch, Clock::time_point epoc
     const StepResult r = train_step(run.setup.model, *batch.input, run.labels_device, *run.sgd,
                                     run.ctx, run.dlogits, batch.begin);
     ++run.steps_this_call;
+    if (!std::isfinite(r.loss)) {
+      fail(diverged(run, cat("the loss is ", r.loss, " at epoch ", epoch, ", step ", step + 1,
+                             " of ", steps, "; nothing of this epoch is saved")));
+    }
 
     const auto n = static_cast<int64_t>(batch.labels.size());
     progress.loss_sum += r.loss * static_cast<double>(n);
@@ -303,6 +323,16 @@ void end_epoch(Run& run, const EpochRecord& record) {
   std::string why;
   if (!draw_curves((run.run_dir / "curves.png").string(), run.progress.history, &why)) {
     run.log->line("curves.png not drawn: " + why);
+  }
+  Sequential& model = run.setup.model;
+  for (size_t i = model.trainable_begin(); i < model.size(); ++i) {
+    for (const Param* p : model.layer(i).params()) {
+      const std::vector<float> values = p->value.to_vector();
+      if (!std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); })) {
+        fail(diverged(run, cat("layer '", model.layer(i).name(), "' weight '", p->name,
+                               "' is not finite after epoch ", record.epoch)));
+      }
+    }
   }
   SaveExtras extras;
   extras.catdog_state = model_state_json(run.setup);

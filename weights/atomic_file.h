@@ -25,6 +25,9 @@ void atomic_write_with(const std::string& path,
 // The lower-level pieces, for writers that manage the temporary file themselves.
 // A fresh, unused name beside `path`: "<dir>/.<name>.tmp-<pid>-<counter>".
 std::string temp_path_beside(const std::string& path);
+// Remove what writers of `path` killed mid-write (SIGKILL, power cut) left: the temporary files
+// "<dir>/.<name>.tmp-<pid>-<counter>" of processes that no longer run. Returns how many went.
+int remove_stale_temporaries(const std::string& path);
 // fsync `temp_path`, rename it to `path`, fsync the directory. On failure removes temp_path and
 // throws; `path` is untouched then.
 void commit_temp_file(const std::string& temp_path, const std::string& path);

@@ -40,10 +40,16 @@ std::vector<std::string> split_path(const std::string& name) {
   return parts;
 }
 
-// Read one string attribute into a list (each element trimmed at its first NUL).
-std::vector<std::string> read_strings(hid_t attribute, const std::string& context) {
-  Handle type = check(H5Aget_type(attribute), H5Tclose, context + ": cannot read its type");
-  Handle space = check(H5Aget_space(attribute), H5Sclose, context + ": cannot read its shape");
+// Read one string attribute or dataset into a list (each element trimmed at its first NUL).
+std::vector<std::string> read_strings(hid_t object, bool is_dataset, const std::string& context) {
+  const auto read = [&](hid_t memtype, void* buffer) {
+    return is_dataset ? H5Dread(object, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer)
+                      : H5Aread(object, memtype, buffer);
+  };
+  Handle type = check(is_dataset ? H5Dget_type(object) : H5Aget_type(object), H5Tclose,
+                      context + ": cannot read its type");
+  Handle space = check(is_dataset ? H5Dget_space(object) : H5Aget_space(object), H5Sclose,
+                       context + ": cannot read its shape");
   hssize_t count = H5Sget_simple_extent_npoints(space.get());
   CATDOG_CHECK(count >= 0, context, ": cannot read its shape");
   H5T_class_t type_class = H5Tget_class(type.get());
@@ -58,7 +64,7 @@ std::vector<std::string> read_strings(hid_t attribute, const std::string& contex
   htri_t variable = H5Tis_variable_str(type.get());
   CATDOG_CHECK(variable >= 0, context, ": cannot read its string type");
   // Cap by what the file really stores, so a corrupt count cannot make us allocate gigabytes.
-  hsize_t stored = H5Aget_storage_size(attribute);
+  hsize_t stored = is_dataset ? H5Dget_storage_size(object) : H5Aget_storage_size(object);
   if (variable) {
     CATDOG_CHECK(static_cast<hsize_t>(count) <= std::max<hsize_t>(stored, 1), context,
                  ": claims ", count, " strings in ", stored, " bytes");
@@ -66,7 +72,7 @@ std::vector<std::string> read_strings(hid_t attribute, const std::string& contex
     if (H5Tset_size(memtype.get(), H5T_VARIABLE) < 0 || H5Tset_cset(memtype.get(), cset) < 0)
       fail(context, ": cannot set up a variable-length string type");
     std::vector<char*> pointers(static_cast<size_t>(count), nullptr);
-    if (H5Aread(attribute, memtype.get(), pointers.data()) < 0)
+    if (read(memtype.get(), pointers.data()) < 0)
       fail(context, ": cannot read the variable-length strings");
     for (char* p : pointers) out.emplace_back(p ? p : "");
 #if H5_VERSION_GE(1, 12, 0)
@@ -85,7 +91,7 @@ std::vector<std::string> read_strings(hid_t attribute, const std::string& contex
       H5Tset_strpad(memtype.get(), H5T_STR_NULLPAD) < 0)
     fail(context, ": cannot set up a fixed-length string type");
   std::vector<char> buffer(bytes);
-  if (H5Aread(attribute, memtype.get(), buffer.data()) < 0)
+  if (read(memtype.get(), buffer.data()) < 0)
     fail(context, ": cannot read the fixed-length strings");
   for (hssize_t i = 0; i < count; ++i) {
     const char* start = buffer.data() + i * size;
@@ -99,7 +105,7 @@ std::vector<std::string> read_attribute_strings(hid_t object, const std::string&
   std::string where = context + ": attribute '" + name + "'";
   Handle attribute = check(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose,
                            where + ": cannot open it");
-  return read_strings(attribute.get(), where);
+  return read_strings(attribute.get(), false, where);
 }
 
 }  // namespace
@@ -214,6 +220,17 @@ std::string read_string_attribute(hid_t object, const std::string& name,
   return values.empty() ? "" : values[0];
 }
 
+std::string read_string_dataset(hid_t object, const std::string& name,
+                                const std::string& context) {
+  if (!has_link(object, name)) return "";
+  std::string where = context + ": dataset '" + name + "'";
+  Handle dataset = try_open_dataset(object, name);
+  CATDOG_CHECK(dataset.valid(), where, ": not a dataset");
+  std::vector<std::string> values = read_strings(dataset.get(), true, where);
+  CATDOG_CHECK(values.size() <= 1, where, ": holds ", values.size(), " strings, expected one");
+  return values.empty() ? "" : values[0];
+}
+
 std::vector<std::string> read_string_list_attribute(hid_t object, const std::string& name,
                                                     const std::string& context, bool* present) {
   if (has_attribute(object, name)) {
@@ -271,22 +288,45 @@ void read_float_dataset(hid_t dataset, const std::string& context, Shape& shape,
     fail(context, ": cannot read the data (truncated or corrupt file?)");
 }
 
-void write_string_attribute(hid_t object, const std::string& name, const std::string& value,
-                            const std::string& context) {
-  std::string where = context + ": attribute '" + name + "'";
-  CATDOG_CHECK(value.size() <= kAttributeLimit, where, ": ", value.size(),
-               " bytes is more than one HDF5 attribute can hold (", kAttributeLimit, ")");
+namespace {
+
+// The fixed-length, null-padded string type that holds `value` (ASCII, or UTF-8 when not pure
+// ASCII), as h5py writes numpy bytes.
+Handle string_type_for(const std::string& value, const std::string& where) {
   Handle type = check(H5Tcopy(H5T_C_S1), H5Tclose, where + ": H5Tcopy failed");
   bool ascii = std::all_of(value.begin(), value.end(), [](char c) { return (c & 0x80) == 0; });
   if (H5Tset_size(type.get(), std::max<size_t>(value.size(), 1)) < 0 ||
       H5Tset_strpad(type.get(), H5T_STR_NULLPAD) < 0 ||
       H5Tset_cset(type.get(), ascii ? H5T_CSET_ASCII : H5T_CSET_UTF8) < 0)
     fail(where, ": cannot set up the string type");
+  return type;
+}
+
+}  // namespace
+
+void write_string_attribute(hid_t object, const std::string& name, const std::string& value,
+                            const std::string& context) {
+  std::string where = context + ": attribute '" + name + "'";
+  CATDOG_CHECK(value.size() <= kAttributeLimit, where, ": ", value.size(),
+               " bytes is more than one HDF5 attribute can hold (", kAttributeLimit, ")");
+  Handle type = string_type_for(value, where);
   Handle space = check(H5Screate(H5S_SCALAR), H5Sclose, where + ": H5Screate failed");
   Handle attribute = check(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT,
                                       H5P_DEFAULT), H5Aclose, where + ": cannot create it");
   std::string padded = value.empty() ? std::string(1, '\0') : value;
   if (H5Awrite(attribute.get(), type.get(), padded.data()) < 0) fail(where, ": cannot write it");
+}
+
+void write_string_dataset(hid_t object, const std::string& name, const std::string& value,
+                          const std::string& context) {
+  std::string where = context + ": dataset '" + name + "'";
+  Handle type = string_type_for(value, where);
+  Handle space = check(H5Screate(H5S_SCALAR), H5Sclose, where + ": H5Screate failed");
+  Handle dataset = check(H5Dcreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT,
+                                    H5P_DEFAULT, H5P_DEFAULT), H5Dclose, where + ": cannot create it");
+  std::string padded = value.empty() ? std::string(1, '\0') : value;
+  if (H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, padded.data()) < 0)
+    fail(where, ": cannot write it");
 }
 
 namespace {

@@ -68,6 +68,8 @@ Handle try_open_dataset(hid_t parent, const std::string& name);
 // when absent. Throws when present but not a string.
 std::string read_string_attribute(hid_t object, const std::string& name,
                                   const std::string& context);
+// The same for a scalar (or one-element) string dataset, which has no 64 KiB limit.
+std::string read_string_dataset(hid_t object, const std::string& name, const std::string& context);
 // A list-of-strings attribute, as Keras' load_attributes_from_hdf5_group reads it: `name`, or
 // when too big for one object header, `name0`, `name1`, ... concatenated. An attribute with no
 // elements (Keras writes an empty float64 array for "no weights") gives an empty list.
@@ -88,6 +90,9 @@ void write_string_attribute(hid_t object, const std::string& name, const std::st
                             const std::string& context);
 void write_string_list_attribute(hid_t object, const std::string& name,
                                  const std::vector<std::string>& values, const std::string& context);
+// A scalar string dataset, for text too long for an attribute.
+void write_string_dataset(hid_t object, const std::string& name, const std::string& value,
+                          const std::string& context);
 Handle create_group(hid_t parent, const std::string& name, const std::string& context);
 // Creates intermediate groups of a nested name ("dense/kernel:0" -> group "dense" first).
 void write_float_dataset(hid_t parent, const std::string& name, const Shape& shape,

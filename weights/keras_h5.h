@@ -41,7 +41,8 @@ struct KerasH5 {
   std::string training_config;                  // JSON text or empty
   std::string keras_version, backend;           // empty when absent
   std::vector<StoredWeight> optimizer_weights;  // from the optimizer_weights group when present
-  std::string catdog_state;                     // our own root attribute "catdog_state" (JSON)
+  std::string catdog_state;                     // our own "catdog_state" (JSON): a root dataset,
+                                                // or in older files a root attribute
 };
 
 // Read every layer's weights and the model metadata. Throws catdog::Error naming the file and
@@ -71,7 +72,7 @@ struct SaveExtras {
 
 // Save as Keras' legacy full-model HDF5 (what tf.keras model.save("x.h5") writes), so Keras can
 // load it: root attributes model_config (to_model_config), training_config, keras_version
-// ("2.15.0"), backend ("tensorflow"), catdog_state; group model_weights with attributes
+// ("2.15.0"), backend ("tensorflow"); root dataset catdog_state; group model_weights with attributes
 // layer_names, backend, keras_version and one group per layer (attribute weight_names
 // "dense/kernel:0", ..., datasets at model_weights/dense/dense/kernel:0); optional group
 // optimizer_weights. The write is atomic (weights/atomic_file.h): a failure throws a clear error

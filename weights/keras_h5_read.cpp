@@ -74,7 +74,10 @@ KerasH5 read_in_this_process(const std::string& path) {
   out.training_config = h5::read_string_attribute(root, "training_config", path);
   out.keras_version = h5::read_string_attribute(root, "keras_version", path);
   out.backend = h5::read_string_attribute(root, "backend", path);
-  out.catdog_state = h5::read_string_attribute(root, "catdog_state", path);
+  // A dataset since long histories outgrew the attribute that files before 2026-12 hold it in.
+  out.catdog_state = h5::has_link(root, "catdog_state")
+                         ? h5::read_string_dataset(root, "catdog_state", path)
+                         : h5::read_string_attribute(root, "catdog_state", path);
 
   // A full-model file keeps the weights in "model_weights"; a weights file at the root.
   h5::Handle model_weights;

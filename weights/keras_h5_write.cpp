@@ -28,7 +28,9 @@ void write_contents(const std::string& temp, const std::string& path, const Kera
   write_if_set(root, "backend", contents.backend);
   write_if_set(root, "model_config", contents.model_config);
   write_if_set(root, "training_config", contents.training_config);
-  write_if_set(root, "catdog_state", contents.catdog_state);
+  // A dataset, not an attribute: a long run's history outgrows an attribute's 64 KiB.
+  if (!contents.catdog_state.empty())
+    h5::write_string_dataset(root, "catdog_state", contents.catdog_state, path);
 
   h5::Handle model_weights;
   hid_t weights_root = root;

@@ -1,6 +1,7 @@
 // Models and files meet here: load_weights (by order, as Keras' legacy loader), save_keras_model
 // and load_keras_model.
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,18 @@ std::string describe(const std::vector<StoredWeight>& weights) {
   for (const StoredWeight& w : weights)
     out += (out.size() > 1 ? ", " : "") + w.name + " " + to_string(w.shape);
   return out + "]";
+}
+
+// NaN or Inf in a weight would make every prediction NaN; a variance must also be >= 0.
+void check_values(const StoredWeight& weight, const Param& param, const std::string& layer,
+                  const std::string& path) {
+  const bool variance = param.name == "moving_variance";
+  for (size_t i = 0; i < weight.values.size(); ++i) {
+    const float v = weight.values[i];
+    CATDOG_CHECK(std::isfinite(v) && !(variance && v < 0), path, ": layer '", layer, "' weight '",
+                 weight.name, "' (", param.name, ") holds ", v, " at index ", i,
+                 variance ? " (a variance must be finite and >= 0)" : " (weights must be finite)");
+  }
 }
 
 }  // namespace
@@ -55,6 +68,7 @@ void load_weights(Sequential& model, const KerasH5& file, const std::string& pat
       CATDOG_CHECK(weight.shape == params[j]->value.shape(), path, ": layer '", layer.name(),
                    "' weight '", weight.name, "' (", params[j]->name, "): the model expects ",
                    to_string(params[j]->value.shape()), ", the file has ", to_string(weight.shape));
+      check_values(weight, *params[j], layer.name(), path);
     }
   }
   if (file_layers.size() > model_layers.size()) {
