@@ -41,8 +41,7 @@ class HostileFiles : public ::testing::Test {
     work_ = test::temp_dir(std::string("hostile_files_") + info->name());
   }
 
-  CliResult run(const std::vector<std::string>& args) {
-    test::ChildLimits limits;
+  CliResult run(const std::vector<std::string>& args, test::ChildLimits limits = {}) {
     limits.timeout_s = 60;  // a hang is a failure, not a stuck test
     return test::run_catdog(args, work_, limits);
   }
@@ -187,6 +186,18 @@ TEST_F(HostileFiles, WorkersOutOfRangeAreRefused) {
   for (const char* workers : {"100000", "-3"}) {
     expect_one_clear_line(run({"train", "--data", work_, "--workers", workers}), "--workers");
   }
+}
+
+TEST_F(HostileFiles, DecodeThreadsThatCannotStartGiveAClearError) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the child as nobody under RLIMIT_NPROC";
+  const std::string model = trained_model();
+  fs::permissions(work_, fs::perms::all, fs::perm_options::add);
+  test::ChildLimits limits;
+  limits.as_nobody = true;
+  limits.max_threads = 4;  // the pipeline wants 64: creating the 4th or so fails
+  expect_one_clear_line(run({"evaluate", "--model", model, "--data", work_ + "/data/test",
+                             "--device", "cpu", "--workers", "64"}, limits),
+                        "cannot start 64 decode threads");
 }
 
 // --- Memory before checks ----------------------------------------------------------------------
