@@ -49,12 +49,24 @@ Tensor load_pixels(const std::vector<std::string>& paths, int size,
   return pixels;
 }
 
+// predict and evaluate read one probability per image (of the second class): the model must end
+// in Dense(1, sigmoid); anything else (Dense(2)) would print numbers that mean nothing.
+void require_one_probability(Sequential& model, const std::string& model_path) {
+  try {
+    end_in_logits(model);
+  } catch (const Error& e) {
+    fail(model_path, ": ", e.what());
+  }
+}
+
 }  // namespace
 
 int run_evaluate(const EvaluateOptions& o, std::ostream& out) {
   ModelSetup setup = load_trained_model(o.model_path);
-  end_in_logits_if_sigmoid(setup.model);
+  require_one_probability(setup.model, o.model_path);
   const Dataset dataset = scan_dataset(o.data_dir);
+  CATDOG_CHECK(dataset.class_names.size() == 2, o.data_dir, " has ", dataset.class_names.size(),
+               " class folders; the binary classifier is evaluated on exactly 2");
   ExecContext ctx = make_exec_context(o.device, "fp32", 1);
   setup.model.to_device(ctx.device);
   PipelineOptions pipe;
@@ -76,7 +88,7 @@ int run_evaluate(const EvaluateOptions& o, std::ostream& out) {
 int run_predict(const PredictOptions& o, std::ostream& out) {
   CATDOG_CHECK(!o.images.empty(), "predict needs at least one IMAGE");
   ModelSetup setup = load_trained_model(o.model_path);
-  end_in_logits_if_sigmoid(setup.model);
+  require_one_probability(setup.model, o.model_path);
   ExecContext ctx = make_exec_context(o.device, "fp32", 1);
   setup.model.to_device(ctx.device);
   std::vector<std::string> class_names = {"0", "1"};

@@ -2,6 +2,7 @@
 // `train`, commands.h for the rest); this file only parses arguments and turns errors into one
 // clear line and a non-zero exit.
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -18,6 +19,10 @@
 
 namespace {
 
+// More decode threads than this only costs memory (each holds a decoded photo); 100000 used to
+// fail thread creation.
+constexpr int kMaxWorkers = 256;
+
 // "6G", "512M", "1073741824" -> bytes.
 size_t parse_bytes(const std::string& text) {
   size_t pos = 0;
@@ -33,7 +38,11 @@ size_t parse_bytes(const std::string& text) {
   else if (unit == "M" || unit == "MiB") scale = 1024.0 * 1024;
   else if (unit == "G" || unit == "GiB") scale = 1024.0 * 1024 * 1024;
   else if (!unit.empty()) catdog::fail("--max-device-memory: unknown unit '", unit, "' (K, M, G)");
-  CATDOG_CHECK(value > 0, "--max-device-memory must be positive");
+  CATDOG_CHECK(std::isfinite(value) && value > 0, "--max-device-memory must be a positive size, got '",
+               text, "'");
+  // 1 PiB: far beyond any GPU, and far below what a size_t holds (so the cast is defined).
+  CATDOG_CHECK(value * scale <= 1024.0 * 1024 * 1024 * 1024 * 1024, "--max-device-memory '", text,
+               "' is larger than any GPU (at most 1048576G)");
   return static_cast<size_t>(value * scale);
 }
 
@@ -71,7 +80,7 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--cache-features", train.cache_features, "auto | on | off: run the frozen base once per image")->capture_default_str();
   train_cmd->add_option("--out", train.out_dir, "Run directory")->capture_default_str();
   train_cmd->add_flag("--resume", train.resume, "Continue from RUN_DIR/checkpoint.h5");
-  train_cmd->add_option("--workers", train.workers, "Decode threads (0: one per core)")->capture_default_str();
+  train_cmd->add_option("--workers", train.workers, "Decode threads (0: one per core)")->capture_default_str()->check(CLI::Range(0, kMaxWorkers));
   train_cmd->add_option("--resize", train.resize, "nearest (Keras) | bilinear | area")->capture_default_str();
   train_cmd->add_option("--max-device-memory", max_memory, "Cap GPU memory, e.g. 6G (a GTX 1660 Ti)");
   train_cmd->add_option("--stop-after-steps", train.stop_after_steps, "Stop (with a checkpoint) after N steps")->group("");
@@ -82,7 +91,7 @@ int main(int argc, char** argv) {
   evaluate_cmd->add_option("--data", evaluate.data_dir, "CLASS_DIR (e.g. DIR/test)")->required();
   evaluate_cmd->add_option("--device", evaluate.device, "auto | cpu | cuda")->capture_default_str();
   evaluate_cmd->add_option("--batch", evaluate.batch, "Batch size")->capture_default_str();
-  evaluate_cmd->add_option("--workers", evaluate.workers, "Decode threads (0: one per core)");
+  evaluate_cmd->add_option("--workers", evaluate.workers, "Decode threads (0: one per core)")->check(CLI::Range(0, kMaxWorkers));
 
   catdog::PredictOptions predict;
   auto* predict_cmd = app.add_subcommand("predict", "Print path, probability of the second class, and label per image");
@@ -124,7 +133,7 @@ int main(int argc, char** argv) {
   uint64_t synth_seed = 1;
   auto* synth_cmd = app.add_subcommand("synth", "Write a synthetic two-class JPEG dataset (Kaggle-like sizes) for benchmarks");
   synth_cmd->add_option("--out", synth_out, "Dataset folder to create (train/ and test/)")->required();
-  synth_cmd->add_option("--count", synth_count, "Images in all")->capture_default_str();
+  synth_cmd->add_option("--count", synth_count, "Images in all (at least 2: one per class)")->capture_default_str()->check(CLI::Range(2, 100000000));
   synth_cmd->add_option("--seed", synth_seed, "Seed")->capture_default_str();
 
   // A misspelt command gets its own message (CLI11 would only say that one is required).

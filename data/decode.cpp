@@ -1,6 +1,10 @@
 // Format sniffing, file reading and the dispatch to the per-format decoders (data/decoders.h).
 #include "data/decode.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -112,17 +116,35 @@ Image decode_image_memory(const uint8_t* bytes, size_t size, const std::string& 
   return image;
 }
 
-void read_file_bytes(const std::string& path, std::vector<uint8_t>& bytes) {
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) throw DecodeError(path, std::string("cannot open: ") + std::strerror(errno));
-  if (std::fseek(file.get(), 0, SEEK_END) != 0) throw DecodeError(path, "cannot seek");
-  const long length = std::ftell(file.get());
-  if (length < 0) throw DecodeError(path, "cannot tell the file size (not a regular file?)");
-  std::rewind(file.get());
-  bytes.resize(static_cast<size_t>(length));
-  if (length > 0 && std::fread(bytes.data(), 1, bytes.size(), file.get()) != bytes.size()) {
-    throw DecodeError(path, "read error");
+void read_file_bytes(const std::string& path, std::vector<uint8_t>& bytes, int64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw DecodeError(path, std::string("cannot open: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw DecodeError(path, std::string("cannot stat: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) {
+    throw DecodeError(path, S_ISDIR(st.st_mode)    ? "is a directory, not an image file"
+                            : S_ISFIFO(st.st_mode) ? "is a FIFO, not a regular file"
+                                                   : "is not a regular file");
   }
+  if (st.st_size > max_bytes) {
+    throw DecodeError(path, "is " + std::to_string(st.st_size) + " bytes, more than the " +
+                                std::to_string(max_bytes) + " an image file may take");
+  }
+  bytes.resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw DecodeError(path, std::string("read error: ") + std::strerror(errno));
+    if (n == 0) break;  // shrank while we read: decode what is there
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
 }
 
 Image decode_image_file(const std::string& path, const DecodeOptions& opts) {

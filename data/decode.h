@@ -55,7 +55,13 @@ Image decode_image_memory(const uint8_t* bytes, size_t size, const std::string& 
 // one buffer each).
 void decode_image_memory_into(const uint8_t* bytes, size_t size, const std::string& name,
                               const DecodeOptions& opts, Image& out);
-// Read a whole file into `bytes` (reusing its memory). Throws DecodeError when it cannot be read.
-void read_file_bytes(const std::string& path, std::vector<uint8_t>& bytes);
+// The most bytes one image file may take: a compressed 100-megapixel photo is well under it.
+constexpr int64_t kMaxImageFileBytes = int64_t{256} << 20;
+
+// Read a whole file into `bytes` (reusing its memory). Throws DecodeError naming the file when it
+// cannot be read, is not a regular file (a FIFO would block forever, a directory has no bytes), or
+// is larger than `max_bytes`; nothing is allocated for it then.
+void read_file_bytes(const std::string& path, std::vector<uint8_t>& bytes,
+                     int64_t max_bytes = kMaxImageFileBytes);
 
 }  // namespace catdog

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -47,6 +48,19 @@ struct BatchPipeline::State {
   int64_t batches = 0;     // per pass
   std::vector<Slot> ring;  // prefetch_batches + 1
   std::vector<std::thread> workers;
+
+  // Wakes every worker with `stopping` set and joins them (the destructor, and a constructor
+  // whose thread creation failed: the condition variables must outlive the waiting workers).
+  void stop_and_join() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stopping = true;
+    }
+    work_cv.notify_all();
+    done_cv.notify_all();
+    for (std::thread& t : workers) t.join();
+    workers.clear();
+  }
 
   mutable std::mutex mu;
   std::condition_variable work_cv;  // workers wait here for claimable positions
@@ -190,18 +204,17 @@ BatchPipeline::BatchPipeline(const Dataset& dataset, PipelineOptions options)
     slot.indices.assign(static_cast<size_t>(n), -1);
   }
   s.workers.reserve(options.workers);
-  for (int i = 0; i < options.workers; ++i) s.workers.emplace_back([&s] { s.work(); });
+  try {
+    for (int i = 0; i < options.workers; ++i) s.workers.emplace_back([&s] { s.work(); });
+  } catch (const std::system_error& e) {
+    const size_t started = s.workers.size();
+    s.stop_and_join();
+    fail("cannot start ", options.workers, " decode threads (", started, " started): ", e.what(),
+         "; use fewer --workers");
+  }
 }
 
-BatchPipeline::~BatchPipeline() {
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    state_->stopping = true;
-  }
-  state_->work_cv.notify_all();
-  state_->done_cv.notify_all();
-  for (std::thread& t : state_->workers) t.join();
-}
+BatchPipeline::~BatchPipeline() { state_->stop_and_join(); }
 
 void BatchPipeline::start_epoch(int epoch) {
   State& s = *state_;

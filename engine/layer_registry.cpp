@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_text.h"
 #include "layers/activations.h"
 #include "layers/batch_normalization.h"
 #include "layers/conv2d.h"
@@ -24,22 +25,30 @@ namespace {
 Activation activation_of(const json& cfg, const std::string& name) {
   if (!cfg.contains("activation") || cfg["activation"].is_null()) return Activation::linear;
   CATDOG_CHECK(cfg["activation"].is_string(), "layer ", name,
-               ": activation must be a name, got ", cfg["activation"].dump());
+               ": activation must be a name, got ", json_excerpt(cfg["activation"]));
   return parse_activation(cfg["activation"].get<std::string>(), name);
 }
 
 float number_of(const json& cfg, const char* key, double fallback, const std::string& name) {
   if (!cfg.contains(key) || cfg[key].is_null()) return static_cast<float>(fallback);
   CATDOG_CHECK(cfg[key].is_number(), "layer ", name, ": '", key, "' must be a number, got ",
-               cfg[key].dump());
+               json_excerpt(cfg[key]));
   return cfg[key].get<float>();
 }
 
 bool flag_of(const json& cfg, const char* key, bool fallback, const std::string& name) {
   if (!cfg.contains(key) || cfg[key].is_null()) return fallback;
   CATDOG_CHECK(cfg[key].is_boolean(), "layer ", name, ": '", key, "' must be true or false, got ",
-               cfg[key].dump());
+               json_excerpt(cfg[key]));
   return cfg[key].get<bool>();
+}
+
+// Units or filters: read wide and range-checked, and named as written when out of range.
+int width_of(const json& cfg, const char* key, const char* cls, const std::string& name) {
+  const json& v = cfg[key];
+  CATDOG_CHECK(json_int_in(v, 1, kMaxLayerWidth), cls, " layer ", name, ": ", key, " ",
+               json_excerpt(v), " is out of range (1 to ", kMaxLayerWidth, ")");
+  return v.get<int>();
 }
 
 Padding padding_of(const json& cfg, const std::string& name) {
@@ -54,7 +63,7 @@ std::unique_ptr<Layer> make_conv2d(const json& cfg, const std::string& name) {
   CATDOG_CHECK(cfg.value("groups", 1) == 1, "Conv2D layer ", name,
                ": grouped convolution (groups ", cfg.value("groups", 1), ") is not supported");
   Conv2DConfig c;
-  c.filters = cfg["filters"].get<int>();
+  c.filters = width_of(cfg, "filters", "Conv2D", name);
   std::tie(c.kernel_h, c.kernel_w) = parse_pair(cfg, "kernel_size", {3, 3}, name);
   std::tie(c.stride_h, c.stride_w) = parse_pair(cfg, "strides", {1, 1}, name);
   c.padding = padding_of(cfg, name);
@@ -80,7 +89,7 @@ std::unique_ptr<Layer> make_batch_normalization(const json& cfg, const std::stri
   json axis = cfg.value("axis", json(-1));
   if (axis.is_array() && axis.size() == 1) axis = axis[0];
   CATDOG_CHECK(axis.is_number_integer() && (axis.get<int>() == -1 || axis.get<int>() == 3),
-               "BatchNormalization layer ", name, ": axis ", axis.dump(),
+               "BatchNormalization layer ", name, ": axis ", json_excerpt(axis),
                " is not supported (only the channel axis, -1 or 3)");
   CATDOG_CHECK(!flag_of(cfg, "renorm", false, name), "BatchNormalization layer ", name,
                ": batch renormalization is not supported");
@@ -100,7 +109,7 @@ std::unique_ptr<Layer> make_leaky_relu(const json& cfg, const std::string& name)
 
 std::unique_ptr<Layer> make_relu(const json& cfg, const std::string& name) {
   CATDOG_CHECK(!cfg.contains("max_value") || cfg["max_value"].is_null(), "ReLU layer ", name,
-               ": max_value ", cfg.value("max_value", json()).dump(), " is not supported");
+               ": max_value ", json_excerpt(cfg.value("max_value", json())), " is not supported");
   CATDOG_CHECK(number_of(cfg, "threshold", 0.0, name) == 0.0f, "ReLU layer ", name,
                ": a non-zero threshold is not supported");
   return std::make_unique<ActivationLayer>(name, "ReLU", Activation::relu,
@@ -112,7 +121,7 @@ std::unique_ptr<Layer> make_dense(const json& cfg, const std::string& name) {
   CATDOG_CHECK(cfg.contains("units") && cfg["units"].is_number_integer(), "Dense layer ", name,
                ": 'units' is missing or not an integer");
   DenseConfig c;
-  c.units = cfg["units"].get<int>();
+  c.units = width_of(cfg, "units", "Dense", name);
   c.activation = activation_of(cfg, name);
   c.use_bias = flag_of(cfg, "use_bias", true, name);
   c.kernel_initializer = parse_initializer(cfg.value("kernel_initializer", json()));
@@ -130,7 +139,7 @@ std::unique_ptr<Layer> make_dropout(const json& cfg, const std::string& name) {
 
 std::unique_ptr<Layer> make_layer(const json& keras_layer) {
   CATDOG_CHECK(keras_layer.is_object() && keras_layer.contains("class_name"),
-               "layer config without a class_name: ", keras_layer.dump().substr(0, 200));
+               "layer config without a class_name: ", json_excerpt(keras_layer));
   const std::string cls = keras_layer["class_name"].get<std::string>();
   const json cfg = keras_layer.value("config", json::object());
   CATDOG_CHECK(cfg.is_object(), "layer of class ", cls, ": 'config' is not an object");

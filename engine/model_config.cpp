@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_text.h"
 #include "engine/layer_registry.h"
 
 namespace catdog {
@@ -20,13 +21,13 @@ Shape input_shape_of(const json& config, const std::string& name) {
   }
   if (!shape || shape->is_null()) return {};
   CATDOG_CHECK(shape->is_array() && shape->size() == 4, "input layer ", name,
-               ": expected a (batch, height, width, channels) input shape, got ", shape->dump());
+               ": expected a (batch, height, width, channels) input shape, got ", json_excerpt(*shape));
   Shape hwc;
   for (size_t i = 1; i < 4; ++i) {
     const json& d = (*shape)[i];
     if (d.is_null()) return {};  // any image size
     CATDOG_CHECK(d.is_number_integer() && d.get<int64_t>() > 0, "input layer ", name,
-                 ": bad dimension ", d.dump(), " in ", shape->dump());
+                 ": bad dimension ", json_excerpt(d), " in ", json_excerpt(*shape));
     hwc.push_back(d.get<int64_t>());
   }
   return hwc;
@@ -51,7 +52,7 @@ ParsedModel parse_model_config(const json& config, const std::string& stop_after
   std::string previous;
   for (const json& layer : layers) {
     CATDOG_CHECK(layer.is_object() && layer.contains("config") && layer["config"].is_object(),
-                 "model_config: a layer entry without a config: ", layer.dump().substr(0, 200));
+                 "model_config: a layer entry without a config: ", json_excerpt(layer));
     const json& cfg = layer["config"];
     const std::string name = cfg.value("name", layer.value("name", ""));
     const std::string layer_cls = layer.value("class_name", "");
@@ -86,12 +87,7 @@ ParsedModel parse_model_config(const json& config, const std::string& stop_after
 }
 
 ParsedModel parse_model_config_text(const std::string& json_text, const std::string& stop_after) {
-  json config;
-  try {
-    config = json::parse(json_text);
-  } catch (const json::exception& e) {
-    fail("model_config is not valid JSON: ", e.what());
-  }
+  const json config = parse_json_bounded(json_text, "model_config");
   try {
     return parse_model_config(config, stop_after);
   } catch (const json::exception& e) {

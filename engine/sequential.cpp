@@ -49,9 +49,7 @@ bool has_trainable_params(Layer& layer) {
 
 void Sequential::add(std::unique_ptr<Layer> layer) {
   CATDOG_CHECK(layer != nullptr, "Sequential::add: null layer");
-  for (const auto& existing : layers_) {
-    CATDOG_CHECK(existing->name() != layer->name(), "two layers are named '", layer->name(), "'");
-  }
+  CATDOG_CHECK(names_.insert(layer->name()).second, "two layers are named '", layer->name(), "'");
   layer->on_added(layers_.size());
   layers_.push_back(std::move(layer));
   input_hwc_.clear();

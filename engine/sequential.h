@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "layers/layer.h"
@@ -61,6 +62,7 @@ class Sequential {
 
  private:
   std::vector<std::unique_ptr<Layer>> layers_;
+  std::unordered_set<std::string> names_;  // the layers' names, so add() checks in O(1)
   Shape input_hwc_;
   Device device_ = Device::cpu;
   // Forward state: ping-pong buffers for the frozen part; per-layer inputs/outputs for the rest.

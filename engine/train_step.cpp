@@ -23,13 +23,6 @@ void end_in_logits(Sequential& model) {
   last->set_emit_logits(true);
 }
 
-bool end_in_logits_if_sigmoid(Sequential& model) {
-  Dense* last = last_dense(model);
-  if (!last || last->config().activation != Activation::sigmoid) return false;
-  last->set_emit_logits(true);
-  return true;
-}
-
 StepResult train_step(Sequential& model, const Tensor& input, const Tensor& labels, SGD& sgd,
                       ExecContext& ctx, Tensor& dlogits, size_t begin) {
   ctx.training = true;

@@ -18,10 +18,6 @@ namespace catdog {
 // Throws catdog::Error naming the last layer otherwise.
 void end_in_logits(Sequential& model);
 
-// The same where the model may end in something else (evaluate, predict): emits logits when the
-// last layer is Dense with a sigmoid, and returns whether it did.
-bool end_in_logits_if_sigmoid(Sequential& model);
-
 struct StepResult {
   double loss = 0;      // mean sigmoid + BCE over the batch, before the update
   int64_t correct = 0;  // predictions (z >= 0 <=> p >= 0.5) equal to the label

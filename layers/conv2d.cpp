@@ -53,6 +53,7 @@ void Conv2D::build(const Shape& input) {
                ": cannot build for input ", to_string(input));
   const int64_t kh = config_.kernel_h, kw = config_.kernel_w, c = input[3], f = config_.filters;
   // Keras' fans for a convolution: receptive field times input (fan_in) or output channels.
+  check_param_size(name_, "kernel", {kh, kw, c, f});
   ensure_param(kernel_, "kernel", {kh, kw, c, f}, config_.kernel_initializer, kh * kw * c,
                kh * kw * f);
   if (config_.use_bias) ensure_param(bias_, "bias", {f}, "zeros", 0, 0);

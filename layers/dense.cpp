@@ -34,6 +34,7 @@ void Dense::build(const Shape& input) {
   CATDOG_CHECK(input.size() == 2 && input[1] > 0, "Dense layer ", name_,
                ": cannot build for input ", to_string(input), " (expected (N, features))");
   const int64_t k = input[1], m = config_.units;
+  check_param_size(name_, "kernel", {k, m});
   ensure_param(kernel_, "kernel", {k, m}, config_.kernel_initializer, k, m);
   if (config_.use_bias) ensure_param(bias_, "bias", {m}, "zeros", 0, 0);
 }

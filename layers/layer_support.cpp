@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/error.h"
+#include "core/json_text.h"
 
 namespace catdog::layer_support {
 
@@ -76,14 +77,13 @@ std::pair<int, int> parse_pair(const json& config, const char* key, std::pair<in
                                const std::string& layer) {
   if (!config.contains(key) || config[key].is_null()) return fallback;
   const json& v = config[key];
-  if (v.is_number_integer()) return {v.get<int>(), v.get<int>()};
-  CATDOG_CHECK(v.is_array() && v.size() == 2 && v[0].is_number_integer() &&
-                   v[1].is_number_integer(),
-               "layer ", layer, ": '", key, "' must be an integer or two integers, got ", v.dump());
-  const std::pair<int, int> out{v[0].get<int>(), v[1].get<int>()};
-  CATDOG_CHECK(out.first > 0 && out.second > 0, "layer ", layer, ": '", key,
-               "' must be positive, got ", v.dump());
-  return out;
+  const bool one = json_int_in(v, 1, kMaxWindowSide);
+  CATDOG_CHECK(one || (v.is_array() && v.size() == 2 && json_int_in(v[0], 1, kMaxWindowSide) &&
+                       json_int_in(v[1], 1, kMaxWindowSide)),
+               "layer ", layer, ": '", key, "' must be an integer from 1 to ", kMaxWindowSide,
+               " or two such, got ", json_excerpt(v));
+  if (one) return {v.get<int>(), v.get<int>()};
+  return {v[0].get<int>(), v[1].get<int>()};
 }
 
 void check_common_fields(const json& config, const std::string& cls, const std::string& layer) {
@@ -95,7 +95,7 @@ void check_common_fields(const json& config, const std::string& cls, const std::
   if (config.contains("dilation_rate")) {
     const auto d = parse_pair(config, "dilation_rate", {1, 1}, layer);
     CATDOG_CHECK(d.first == 1 && d.second == 1, cls, " layer ", layer, ": dilation_rate ",
-                 config["dilation_rate"].dump(), " is not supported (only 1)");
+                 json_excerpt(config["dilation_rate"]), " is not supported (only 1)");
   }
   if (config.contains("dtype") && !config["dtype"].is_null()) {
     const json& dt = config["dtype"];
@@ -105,6 +105,16 @@ void check_common_fields(const json& config, const std::string& cls, const std::
                        : dt.value("config", json::object()).value("name", std::string("float32"));
     CATDOG_CHECK(name == "float32", cls, " layer ", layer, ": dtype '", name,
                  "' is not supported (catdog layers compute in float32)");
+  }
+}
+
+void check_param_size(const std::string& layer, const char* param, const Shape& shape) {
+  int64_t elements = 1;
+  for (const int64_t d : shape) {
+    CATDOG_CHECK(d >= 0 && (d == 0 || elements <= kMaxParamElements / d), "layer ", layer, ": its ",
+                 param, " of shape ", to_string(shape), " would hold more than ", kMaxParamElements,
+                 " values (1 GiB); no layer catdog trains needs that");
+    elements *= d;
   }
 }
 

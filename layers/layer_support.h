@@ -37,6 +37,16 @@ std::pair<int, int> parse_pair(const json& config, const char* key, std::pair<in
 // dilation_rate other than 1, a dtype other than float32.
 void check_common_fields(const json& config, const std::string& cls, const std::string& layer);
 
+// The most a config may ask for: units, filters or channels per layer; a window's side; and the
+// elements of one parameter (2^28 floats, 1 GiB: VGG16's largest, fc1, is 103M).
+constexpr int64_t kMaxLayerWidth = int64_t{1} << 24;
+constexpr int64_t kMaxWindowSide = int64_t{1} << 16;
+constexpr int64_t kMaxParamElements = int64_t{1} << 28;
+
+// Throws, naming the layer, the parameter and its shape, when `shape` has more than
+// kMaxParamElements elements (counted without overflow). Call before allocating it.
+void check_param_size(const std::string& layer, const char* param, const Shape& shape);
+
 // Create p's value with `shape` (filled per its initializer name when it is zeros or ones, else
 // zeros until Sequential::initialize or a weights file fills it), unless it already has that
 // shape, so rebuilding keeps loaded weights.

@@ -24,15 +24,6 @@ namespace catdog {
 namespace {
 namespace fs = std::filesystem;
 
-std::string error_message(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 // fuzz_npy: an empty array whose other dimensions overflow int64 together, (2^40, 2^40, 0). The
 // data size check passed (0 bytes), then numel() multiplied 2^40 * 2^40: signed overflow (UBSan).
 TEST(fuzz_regressions, NpyEmptyArrayWithOverflowingDimensionsIsRefused) {
@@ -42,7 +33,7 @@ TEST(fuzz_regressions, NpyEmptyArrayWithOverflowingDimensionsIsRefused) {
   bytes += static_cast<char>(header.size() & 0xff);
   bytes += static_cast<char>(header.size() >> 8);
   bytes += header;
-  EXPECT_NE(error_message([&] { decode_npy(bytes, "overflow.npy"); }).find("absurd shape"),
+  EXPECT_NE(test::error_message([&] { decode_npy(bytes, "overflow.npy"); }).find("absurd shape"),
             std::string::npos);
 }
 
@@ -119,7 +110,7 @@ TEST(fuzz_regressions, KerasH5CorruptGlobalHeapIsRefusedBeforeHdf5Hangs) {
     std::memcpy(bad.data() + field, &size, 8);
     const std::string path = dir + "/heap_" + std::to_string(index) + ".h5";
     std::ofstream(path, std::ios::binary) << bad;
-    const std::string message = error_message([&] { read_keras_h5(path); });
+    const std::string message = test::error_message([&] { read_keras_h5(path); });
     EXPECT_NE(message.find("corrupt HDF5 global heap"), std::string::npos) << message;
   }
 }
@@ -140,7 +131,7 @@ TEST(fuzz_regressions, KerasH5CatdogStateOfTheWrongTypeIsRefused) {
     extras.catdog_state = state;
     const std::string path = dir + "/model.h5";
     save_keras_model(path, parsed.model, "m", extras);
-    const std::string message = error_message([&] { load_trained_model(path); });
+    const std::string message = test::error_message([&] { load_trained_model(path); });
     EXPECT_NE(message.find("catdog_state"), std::string::npos) << state << ": " << message;
   }
 }

@@ -92,15 +92,6 @@ Sequential small_model(const std::vector<std::string>& names, Shape conv_kernel 
   return m;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(LoadWeights, AssignsByOrderIncludingNonTrainableStatistics) {
   Sequential m = small_model({"c", "b", "h"});  // names differ from the file's: order decides
   load_weights(m, small_file(), "small.h5");
@@ -127,7 +118,7 @@ TEST(LoadWeights, ExtraFileLayersOnlyForACutShortModelWithTheSameNames) {
   EXPECT_EQ(cut.layer(2).params()[0]->value.to_vector(), (std::vector<float>{7, 8}));
 
   Sequential other = small_model({"conv", "not_bn"});
-  std::string e = error_of([&] { load_weights(other, small_file(), "small.h5"); });
+  std::string e = test::error_message([&] { load_weights(other, small_file(), "small.h5"); });
   EXPECT_NE(e.find("small.h5 has 3 layers with weights, the model needs 2"), std::string::npos) << e;
   EXPECT_EQ(other.layer(0).params()[0]->value.to_vector(), (std::vector<float>{0, 0, 0, 0}))
       << "a failed load must leave the model as it was";
@@ -137,14 +128,14 @@ TEST(LoadWeights, FewerFileLayersIsAnError) {
   Sequential m = small_model({"c", "b", "h"});
   KerasH5 f = small_file();
   f.layers.pop_back();
-  std::string e = error_of([&] { load_weights(m, f, "short.h5"); });
+  std::string e = test::error_message([&] { load_weights(m, f, "short.h5"); });
   EXPECT_NE(e.find("short.h5 has 2 layers with weights, the model needs 3"), std::string::npos) << e;
 }
 
 TEST(LoadWeights, WrongShapeNamesLayerWeightAndBothShapes) {
   Sequential m = small_model({"c", "b", "h"}, {1, 1, 2, 3});
   // The bias comes after the kernel, so it is the kernel that must be reported.
-  std::string e = error_of([&] { load_weights(m, small_file(), "small.h5"); });
+  std::string e = test::error_message([&] { load_weights(m, small_file(), "small.h5"); });
   EXPECT_NE(e.find("layer 'c' weight 'conv/kernel:0' (kernel): the model expects (1, 1, 2, 3), "
                    "the file has (1, 1, 2, 2)"), std::string::npos) << e;
 }
@@ -169,7 +160,7 @@ TEST(LoadWeights, Vgg16FileIntoVgg16ShapedModel) {
 
   // A VGG16 whose first convolution takes 4 channels: the error names it and both shapes.
   Sequential four = vgg16_shaped(4);
-  std::string e = error_of([&] { load_weights(four, file, path); });
+  std::string e = test::error_message([&] { load_weights(four, file, path); });
   EXPECT_NE(e.find("layer 'block1_conv1' weight 'block1_conv1_W_1:0' (kernel): the model expects "
                    "(3, 3, 4, 64), the file has (3, 3, 3, 64)"), std::string::npos) << e;
 }
@@ -177,7 +168,7 @@ TEST(LoadWeights, Vgg16FileIntoVgg16ShapedModel) {
 TEST(LoadWeights, TinyDarknetFileIntoVgg16ShapedModelNamesLayerAndShapes) {
   CATDOG_REQUIRE_SHARED(path, "weights/tiny_darknet_imagenet.h5");
   Sequential model = vgg16_shaped();
-  std::string e = error_of([&] { load_weights(model, read_keras_h5(path), path); });
+  std::string e = test::error_message([&] { load_weights(model, read_keras_h5(path), path); });
   EXPECT_NE(e.find(path), std::string::npos) << e;
   EXPECT_NE(e.find("layer 'block1_conv1' needs 2 weights [kernel (3, 3, 3, 64), bias (64,)], "
                    "the file's layer 'conv2d_1' has 1 [conv2d_1/kernel:0 (3, 3, 3, 16)]"),
@@ -240,7 +231,7 @@ print('ok')
 TEST(LoadKerasModel, WeightsOnlyFileIsRefusedWithAHint) {
   std::string path = test::temp_dir("load_keras_model_weights_only") + "/w.h5";
   write_keras_h5(path, small_file());
-  std::string e = error_of([&] { load_keras_model(path); });
+  std::string e = test::error_message([&] { load_keras_model(path); });
   EXPECT_NE(e.find(path + " has no model_config; it is a weights file: use --weights"),
             std::string::npos) << e;
 }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -25,6 +26,15 @@ std::string directory_of(const std::string& path) {
 
 std::string system_error() { return std::strerror(errno); }
 
+// What a non-regular file is, for the refusal.
+const char* kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
 // fsync an existing file or directory by name.
 void fsync_path(const std::string& path, bool directory, const std::string& what_for) {
   int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
@@ -41,6 +51,30 @@ void fsync_path(const std::string& path, bool directory, const std::string& what
 }
 
 }  // namespace
+
+std::string regular_write_target(const std::string& path) {
+  std::string target = path;
+  // Follow symlinks ourselves (a dangling one names the file to create); 40 hops as the kernel.
+  for (int hops = 0;; ++hops) {
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) != 0) {
+      if (errno == ENOENT) return target;  // a new file
+      fail("cannot write ", path, ": ", system_error());
+    }
+    if (S_ISREG(st.st_mode)) return target;
+    if (!S_ISLNK(st.st_mode)) {
+      fail("cannot write ", path, (target == path ? "" : " (a symlink to " + target + ")"), ": it is ",
+           kind_of(st.st_mode), ", not a regular file");
+    }
+    CATDOG_CHECK(hops < 40, "cannot write ", path, ": too many levels of symbolic links");
+    std::string link(static_cast<size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
+    ssize_t n = ::readlink(target.c_str(), &link[0], link.size());
+    if (n < 0) fail("cannot write ", path, ": cannot read the symlink ", target, ": ", system_error());
+    link.resize(static_cast<size_t>(n));
+    CATDOG_CHECK(!link.empty(), "cannot write ", path, ": the symlink ", target, " is empty");
+    target = link[0] == '/' ? link : directory_of(target) + "/" + link;
+  }
+}
 
 std::string temp_path_beside(const std::string& path) {
   static std::atomic<unsigned> counter{0};
@@ -77,6 +111,13 @@ int remove_stale_temporaries(const std::string& path) {
 
 void commit_temp_file(const std::string& temp_path, const std::string& path) {
   try {
+    // rename() would replace a symlink, a device node or a FIFO itself; only a regular file (or
+    // none) may be replaced. Callers resolve symlinks first (regular_write_target).
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      fail("cannot write ", path, ": it is ", S_ISLNK(st.st_mode) ? "a symlink" : kind_of(st.st_mode),
+           ", not a regular file");
+    }
     fsync_path(temp_path, false, path);
     if (std::rename(temp_path.c_str(), path.c_str()) != 0)
       fail("cannot replace ", path, ": ", system_error());
@@ -89,14 +130,15 @@ void commit_temp_file(const std::string& temp_path, const std::string& path) {
 
 void atomic_write_with(const std::string& path,
                        const std::function<void(const std::string& temp_path)>& write) {
-  std::string temp = temp_path_beside(path);
+  const std::string target = regular_write_target(path);
+  std::string temp = temp_path_beside(target);
   try {
     write(temp);
   } catch (...) {
     std::remove(temp.c_str());
     throw;
   }
-  commit_temp_file(temp, path);
+  commit_temp_file(temp, target);
 }
 
 void atomic_write_file(const std::string& path, const std::string& bytes) {

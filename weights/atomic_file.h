@@ -22,6 +22,11 @@ void atomic_write_file(const std::string& path, const std::string& bytes);
 void atomic_write_with(const std::string& path,
                        const std::function<void(const std::string& temp_path)>& write);
 
+// Where writing `path` goes: `path` itself when it is a regular file or absent; through symlinks,
+// their target (so the temporary file lies beside the target). Throws naming `path` when it is (or
+// leads to) a directory, FIFO, device or socket. atomic_write_with calls it.
+std::string regular_write_target(const std::string& path);
+
 // The lower-level pieces, for writers that manage the temporary file themselves.
 // A fresh, unused name beside `path`: "<dir>/.<name>.tmp-<pid>-<counter>".
 std::string temp_path_beside(const std::string& path);
@@ -29,7 +34,7 @@ std::string temp_path_beside(const std::string& path);
 // "<dir>/.<name>.tmp-<pid>-<counter>" of processes that no longer run. Returns how many went.
 int remove_stale_temporaries(const std::string& path);
 // fsync `temp_path`, rename it to `path`, fsync the directory. On failure removes temp_path and
-// throws; `path` is untouched then.
+// throws; `path` is untouched then. Refuses a `path` that exists and is not a regular file.
 void commit_temp_file(const std::string& temp_path, const std::string& path);
 
 }  // namespace catdog

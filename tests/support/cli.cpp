@@ -52,6 +52,12 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
                          static_cast<rlim_t>(limits.max_file_bytes)};
       if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(125);
     }
+    if (limits.max_threads >= 0) {
+      const rlimit limit{static_cast<rlim_t>(limits.max_threads),
+                         static_cast<rlim_t>(limits.max_threads)};
+      if (::setrlimit(RLIMIT_NPROC, &limit) != 0) ::_exit(125);
+    }
+    if (limits.timeout_s > 0) ::alarm(limits.timeout_s);  // survives exec
     if (limits.as_nobody && ::geteuid() == 0) {
       const passwd* nobody = ::getpwnam("nobody");
       if (!nobody || ::setgid(nobody->pw_gid) != 0 || ::setuid(nobody->pw_uid) != 0) ::_exit(124);

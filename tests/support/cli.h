@@ -21,6 +21,8 @@ struct CliResult {
 struct ChildLimits {
   long max_file_bytes = -1;    // RLIMIT_FSIZE (writes past it fail with EFBIG, as on a full disk)
   bool as_nobody = false;      // when run as root, drop to user nobody (so permissions apply)
+  long max_threads = -1;       // RLIMIT_NPROC (thread creation fails past it; not for root)
+  unsigned timeout_s = 0;      // when > 0, SIGALRM ends a hung child (exit 128 + 14)
 };
 
 // Runs catdog with `args` and waits for it. Output goes through files in `work_dir`.

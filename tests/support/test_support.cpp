@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include "core/error.h"
 #include "core/random.h"
 
 namespace fs = std::filesystem;
@@ -69,6 +70,15 @@ double max_relative_error(const std::vector<float>& a, const std::vector<float>&
   double scale = 0;
   for (float v : b) scale = std::max(scale, std::fabs(static_cast<double>(v)));
   return max_abs_difference(a, b) / std::max(scale, 1e-30);
+}
+
+std::string error_message(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace catdog::test

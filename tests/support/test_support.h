@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ std::string shared_path(const std::string& relative);
 std::string test_tmp_root();
 // A fresh empty directory under test_tmp_root() for one test's files.
 std::string temp_dir(const std::string& name);
+
+// The message of the catdog::Error that `action` throws; "(no error)" when it throws none.
+std::string error_message(const std::function<void()>& action);
 // True when $CATDOG_REQUIRE_GPU is 1 (scripts/gpu-check.sh on a lent GPU): a GPU test that would
 // skip fails instead, so that a broken driver cannot pass as "nothing to check".
 bool gpu_required();

@@ -1,0 +1,292 @@
+// Files a hostile user can hand catdog (issue 16): output paths that are not regular files, deeply
+// nested or huge model configs, FIFOs and huge sparse images, and command-line values that used to
+// slip through. Each case ends in one clear line (or a skipped image) in bounded time and memory.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "data/decode.h"
+#include "engine/model_config.h"
+#include "tests/support/cli.h"
+#include "tests/support/test_support.h"
+#include "tests/support/training_fixtures.h"
+#include "weights/atomic_file.h"
+#include "weights/keras_h5.h"
+
+namespace catdog {
+namespace {
+
+namespace fs = std::filesystem;
+using test::CliResult;
+
+// A one-layer model (a 1x1 convolution) for `extract` and `summary`.
+const char* const kTinyConfig = R"({"class_name": "Sequential", "config": {"name": "tiny", "layers": [
+  {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 224, 224, 3]}},
+  {"class_name": "Conv2D", "config": {"name": "c", "filters": 1, "kernel_size": [1, 1]}}]}})";
+
+// A model_config whose one layer holds `layer_body` (JSON text).
+std::string config_with_layer(const std::string& layer_body) {
+  return R"({"class_name": "Sequential", "config": {"layers": [)" + layer_body + "]}}";
+}
+
+class HostileFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    work_ = test::temp_dir(std::string("hostile_files_") + info->name());
+  }
+
+  CliResult run(const std::vector<std::string>& args, test::ChildLimits limits = {}) {
+    limits.timeout_s = 60;  // a hang is a failure, not a stuck test
+    return test::run_catdog(args, work_, limits);
+  }
+
+  static void expect_one_clear_line(const CliResult& r, const std::string& needle) {
+    EXPECT_NE(r.exit_code, 0) << r.out;
+    EXPECT_LT(r.exit_code, 128) << "killed by a signal: " << r.err;
+    EXPECT_EQ(r.err.rfind("catdog: error: ", 0), 0u) << r.err.substr(0, 400);
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err.substr(0, 400);
+    EXPECT_LT(r.err.size(), 400u) << r.err.substr(0, 400);
+    EXPECT_NE(r.err.find(needle), std::string::npos) << "'" << needle << "' not in: " << r.err;
+  }
+
+  // `extract` arguments for the tiny model and one generated JPEG, writing to `output`.
+  std::vector<std::string> extract_to(const std::string& output) {
+    const std::string config = work_ + "/tiny.json", weights = work_ + "/tiny.h5";
+    std::ofstream(config) << kTinyConfig;
+    ParsedModel parsed = parse_model_config_text(kTinyConfig);
+    parsed.model.build({224, 224, 3});
+    save_keras_model(weights, parsed.model, "tiny");
+    const std::string data = test::write_small_dataset(work_ + "/data", 2, 48);
+    return {"extract", "--model", config, "--preprocess", "scale", "--weights", weights,
+            "--device", "cpu", "--output", output, data + "/train/cats/" + first_image(data)};
+  }
+
+  // A model trained for one epoch, for `predict`.
+  std::string trained_model() {
+    const std::string data = test::write_small_dataset(work_ + "/data", 8, 56);
+    const CliResult r = run({"train", "--data", data, "--model", "vgg1", "--image-size", "32",
+                             "--epochs", "1", "--batch", "8", "--device", "cpu", "--out",
+                             work_ + "/run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return work_ + "/run/model.h5";
+  }
+
+  static std::string first_image(const std::string& data) {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(data + "/train/cats")) {
+      names.push_back(e.path().filename());
+    }
+    std::sort(names.begin(), names.end());
+    return names.at(0);
+  }
+
+  std::string work_;
+};
+
+// --- Output paths: regular files only; through a symlink to its target --------------------------
+
+TEST_F(HostileFiles, ExtractRefusesAFifoOutput) {
+  const std::string fifo = work_ + "/features.npy";
+  std::vector<std::string> args = extract_to(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  expect_one_clear_line(run(args), fifo);
+  EXPECT_TRUE(fs::is_fifo(fifo)) << "the FIFO was replaced";
+}
+
+TEST_F(HostileFiles, ExtractWritesThroughASymlinkToItsTarget) {
+  const std::string target = work_ + "/real/features.npy", link = work_ + "/link.npy";
+  fs::create_directories(work_ + "/real");
+  fs::create_symlink("real/features.npy", link);  // relative, dangling until written
+  const CliResult r = run(extract_to(link));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::is_symlink(link)) << "the symlink was replaced by a file";
+  EXPECT_GT(fs::file_size(target), 0u);
+}
+
+TEST_F(HostileFiles, AtomicWriteRefusesDevicesDirectoriesAndFifos) {
+  const std::string to_null = work_ + "/null.npy", dir = work_ + "/dir", fifo = work_ + "/fifo";
+  fs::create_symlink("/dev/null", to_null);
+  fs::create_directories(dir);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  const std::string device = test::error_message([&] { atomic_write_file(to_null, "x"); });
+  EXPECT_NE(device.find(to_null), std::string::npos) << device;
+  EXPECT_NE(device.find("a device"), std::string::npos) << device;
+  EXPECT_TRUE(fs::is_symlink(to_null));
+  EXPECT_NE(test::error_message([&] { atomic_write_file(dir, "x"); }).find("it is a directory"),
+            std::string::npos);
+  EXPECT_NE(test::error_message([&] { atomic_write_file(fifo, "x"); }).find("it is a FIFO"),
+            std::string::npos);
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  for (const auto& e : fs::directory_iterator(work_)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  }
+}
+
+// --- Deep and huge JSON ----------------------------------------------------------------------------
+
+TEST_F(HostileFiles, DeeplyNestedModelConfigIsRefusedInOneShortLine) {
+  // A million levels inside a layer entry with no config: its message used to dump() it
+  // recursively and run out of stack.
+  const int depth = 1'000'000;
+  const std::string deep = config_with_layer(R"({"class_name": "Dense", "x": )" +
+                                             std::string(depth, '[') + std::string(depth, ']') + "}");
+  const std::string path = work_ + "/deep.json";
+  std::ofstream(path) << deep;
+  expect_one_clear_line(run({"summary", "--model", path}), "nests deeper than 64 levels");
+}
+
+TEST_F(HostileFiles, JsonInAnErrorMessageIsCut) {
+  std::string wide = "[null";
+  for (int i = 1; i < 20000; ++i) wide += "," + std::to_string(i);
+  wide += "]";
+  const std::string why = test::error_message([&] {
+    parse_model_config_text(config_with_layer(
+        R"({"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": )" + wide +
+        "}}"));
+  });
+  EXPECT_NE(why.find("input layer in"), std::string::npos) << why.substr(0, 300);
+  EXPECT_LT(why.size(), 300u) << why.substr(0, 300);
+}
+
+TEST_F(HostileFiles, SixtyThousandLayersParseInLinearTime) {
+  std::string layers;
+  for (int i = 0; i < 60000; ++i) {
+    layers += std::string(i ? "," : "") + R"({"class_name": "Activation", "config": {"name": "layer_)" +
+              std::to_string(i) + R"(", "activation": "relu"}})";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const ParsedModel parsed = parse_model_config_text(config_with_layer(layers));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(parsed.model.size(), 60000u);
+  EXPECT_LT(seconds, 2.0) << "quadratic again? (the duplicate-name check took 5 s here)";
+}
+
+// --- Hangs -------------------------------------------------------------------------------------
+
+TEST_F(HostileFiles, PredictSkipsAFifoAndAnswersTheGoodImage) {
+  const std::string model = trained_model();
+  const std::string fifo = work_ + "/photo.jpg";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  const std::string good = work_ + "/data/train/cats/" + first_image(work_ + "/data");
+  const CliResult r = run({"predict", "--model", model, "--device", "cpu", fifo, good});
+  EXPECT_LT(r.exit_code, 128) << "hung or crashed: " << r.err;
+  EXPECT_NE(r.err.find(fifo), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("FIFO"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find(good), std::string::npos) << r.out;
+}
+
+TEST_F(HostileFiles, WorkersOutOfRangeAreRefused) {
+  for (const char* workers : {"100000", "-3"}) {
+    expect_one_clear_line(run({"train", "--data", work_, "--workers", workers}), "--workers");
+  }
+}
+
+TEST_F(HostileFiles, DecodeThreadsThatCannotStartGiveAClearError) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the child as nobody under RLIMIT_NPROC";
+  const std::string model = trained_model();
+  fs::permissions(work_, fs::perms::all, fs::perm_options::add);
+  test::ChildLimits limits;
+  limits.as_nobody = true;
+  limits.max_threads = 4;  // the pipeline wants 64: creating the 4th or so fails
+  expect_one_clear_line(run({"evaluate", "--model", model, "--data", work_ + "/data/test",
+                             "--device", "cpu", "--workers", "64"}, limits),
+                        "cannot start 64 decode threads");
+}
+
+// --- Memory before checks ----------------------------------------------------------------------
+
+TEST_F(HostileFiles, AnImageFileLargerThanTheCapIsRefusedBeforeReading) {
+  const std::string big = work_ + "/big.jpg";
+  std::ofstream(big).close();
+  fs::resize_file(big, uintmax_t{300} << 20);  // over the 256 MiB cap; sparse: no disk used
+  std::vector<uint8_t> bytes;
+  try {
+    read_file_bytes(big, bytes);
+    ADD_FAILURE() << "read a file over the cap";
+  } catch (const DecodeError& e) {
+    EXPECT_NE(std::string(e.what()).find(big), std::string::npos) << e.what();
+  }
+  EXPECT_LT(bytes.capacity(), size_t{1} << 20);
+}
+
+TEST_F(HostileFiles, DenseUnitsOutOfRangeAreNamedAsWritten) {
+  for (const char* units : {"4294967297", "2147483648", "0", "-2", "18446744073709551615"}) {
+    const std::string why = test::error_message([&] {
+      parse_model_config_text(config_with_layer(
+          std::string(R"({"class_name": "Dense", "config": {"name": "fc", "units": )") + units +
+          "}}"));
+    });
+    EXPECT_NE(why.find("fc"), std::string::npos) << why;
+    EXPECT_NE(why.find(std::string("units ") + units + " is out of range"), std::string::npos)
+        << why;
+  }
+}
+
+TEST_F(HostileFiles, HugeKernelIsRefusedBeforeAllocatingNamingTheLayer) {
+  ParsedModel parsed = parse_model_config_text(config_with_layer(
+      R"({"class_name": "Conv2D", "config": {"name": "conv_big", "filters": 64,
+          "kernel_size": [2000, 2000], "padding": "same"}})"));
+  const std::string why = test::error_message([&] { parsed.model.build({224, 224, 3}); });
+  EXPECT_NE(why.find("conv_big"), std::string::npos) << why;
+  EXPECT_NE(why.find("(2000, 2000, 3, 64)"), std::string::npos) << why;
+}
+
+TEST_F(HostileFiles, KernelSizeOutOfIntRangeIsNotReadAsOne) {
+  const std::string why = test::error_message([&] {
+    parse_model_config_text(config_with_layer(
+        R"({"class_name": "Conv2D", "config": {"name": "c", "filters": 4,
+            "kernel_size": [4294967297, 1]}})"));
+  });
+  EXPECT_NE(why.find("'kernel_size' must be an integer from 1 to"), std::string::npos) << why;
+  EXPECT_NE(why.find("4294967297"), std::string::npos) << why;
+}
+
+// --- Command-line values -----------------------------------------------------------------------
+
+TEST_F(HostileFiles, NonFiniteOrHugeDeviceMemoryIsRefused) {
+  for (const char* size : {"inf", "nan", "1e30G"}) {
+    expect_one_clear_line(run({"train", "--data", work_, "--max-device-memory", size}),
+                          "--max-device-memory");
+  }
+}
+
+TEST_F(HostileFiles, EvaluateNeedsExactlyTwoClassFolders) {
+  const std::string model = trained_model();
+  const std::string test_dir = work_ + "/data/test";
+  fs::create_directories(test_dir + "/birds");
+  fs::copy_file(work_ + "/data/train/cats/" + first_image(work_ + "/data"),
+                test_dir + "/birds/a.jpg");
+  expect_one_clear_line(run({"evaluate", "--model", model, "--data", test_dir, "--device", "cpu"}),
+                        "3 class folders");
+}
+
+TEST_F(HostileFiles, PredictNeedsAModelEndingInOneSigmoid) {
+  const std::string config = R"({"class_name": "Sequential", "config": {"name": "two", "layers": [
+    {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 8, 8, 3]}},
+    {"class_name": "Flatten", "config": {"name": "flat"}},
+    {"class_name": "Dense", "config": {"name": "fc2", "units": 2, "activation": "sigmoid"}}]}})";
+  ParsedModel parsed = parse_model_config_text(config);
+  parsed.model.build({8, 8, 3});
+  const std::string model = work_ + "/two.h5";
+  save_keras_model(model, parsed.model, "two");
+  const std::string data = test::write_small_dataset(work_ + "/data", 2, 48);
+  const CliResult r = run({"predict", "--model", model, "--device", "cpu",
+                           data + "/train/cats/" + first_image(data)});
+  expect_one_clear_line(r, "Dense(1, sigmoid)");
+  EXPECT_NE(r.err.find("fc2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(model), std::string::npos) << r.err;
+}
+
+TEST_F(HostileFiles, SynthCountSpeaksOfCount) {
+  expect_one_clear_line(run({"synth", "--out", work_ + "/synth", "--count", "-5"}), "--count");
+}
+
+}  // namespace
+}  // namespace catdog
