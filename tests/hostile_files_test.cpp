@@ -269,11 +269,11 @@ TEST_F(HostileFiles, EvaluateNeedsExactlyTwoClassFolders) {
 
 TEST_F(HostileFiles, PredictNeedsAModelEndingInOneSigmoid) {
   const std::string config = R"({"class_name": "Sequential", "config": {"name": "two", "layers": [
-    {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 8, 8, 3]}},
+    {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 16, 16, 3]}},
     {"class_name": "Flatten", "config": {"name": "flat"}},
     {"class_name": "Dense", "config": {"name": "fc2", "units": 2, "activation": "sigmoid"}}]}})";
   ParsedModel parsed = parse_model_config_text(config);
-  parsed.model.build({8, 8, 3});
+  parsed.model.build({16, 16, 3});  // image sizes from a file are 16..4096, as on the command line
   const std::string model = work_ + "/two.h5";
   save_keras_model(model, parsed.model, "two");
   const std::string data = test::write_small_dataset(work_ + "/data", 2, 48);
