@@ -117,7 +117,7 @@ int run_predict(const PredictOptions& o, std::ostream& out) {
   return bad_count == static_cast<int64_t>(o.images.size()) ? 1 : 0;
 }
 
-int run_extract(const ExtractOptions& o, std::ostream& out) {
+Sequential load_extract_model(const ExtractOptions& o) {
   const bool config_file = o.model.size() > 5 && o.model.compare(o.model.size() - 5, 5, ".json") == 0;
   CATDOG_CHECK(config_file || o.model == "vgg16" || o.model == "tiny-darknet",
                "extract --model must be vgg16, tiny-darknet or a model_config .json, got '",
@@ -125,8 +125,6 @@ int run_extract(const ExtractOptions& o, std::ostream& out) {
   CATDOG_CHECK(!config_file || !o.preprocess.empty(), "extract --model ", o.model,
                ": a model_config file needs --preprocess caffe|tutorial|scale");
   CATDOG_CHECK(!o.weights.empty(), "extract needs --weights FILE.h5");
-  CATDOG_CHECK(!o.output.empty(), "extract needs --output FEATURES.npy");
-  CATDOG_CHECK(!o.images.empty(), "extract needs at least one IMAGE");
   const KerasH5 file = read_keras_h5(o.weights);
   ParsedModel parsed =
       config_file ? parse_model_config_text(read_text_file(o.model), o.stop_after)
@@ -134,6 +132,17 @@ int run_extract(const ExtractOptions& o, std::ostream& out) {
   Sequential& model = parsed.model;
   model.build({224, 224, 3});
   load_weights(model, file, o.weights);
+  // Extraction trains nothing: the whole model is the frozen part. Only frozen layers run in
+  // --precision tf32|fp16|bf16 (a trainable one computes in strict fp32), so without this the
+  // reduced precisions would silently compute in fp32.
+  model.freeze_before(model.size());
+  return std::move(parsed.model);
+}
+
+int run_extract(const ExtractOptions& o, std::ostream& out) {
+  CATDOG_CHECK(!o.output.empty(), "extract needs --output FEATURES.npy");
+  CATDOG_CHECK(!o.images.empty(), "extract needs at least one IMAGE");
+  Sequential model = load_extract_model(o);
   ExecContext ctx = make_exec_context(o.device, o.precision, 1);
   model.to_device(ctx.device);
   const Preprocess preprocess =

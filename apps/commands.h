@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/sequential.h"
+
 namespace catdog {
 
 struct EvaluateOptions {
@@ -37,6 +39,8 @@ struct ExtractOptions {
   int batch = 16;
 };
 int run_extract(const ExtractOptions& options, std::ostream& out);
+// The model extract runs: parsed, built for 224x224x3, its weights loaded, every layer frozen.
+Sequential load_extract_model(const ExtractOptions& options);
 
 int run_summary(const std::string& model, std::ostream& out);
 

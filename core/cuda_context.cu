@@ -30,6 +30,7 @@ CudaContext::CudaContext(int which) : device(which) {
 CudaContext::~CudaContext() {
   // Destructors must not throw: errors here (a dead context at exit) are ignored.
   if (compute) cudaStreamSynchronize(compute);
+  if (copy) cudaStreamSynchronize(copy);
   if (workspace_) device_free(workspace_);
   if (device_scalars) cudaFree(device_scalars);
   if (host_scalars) cudaFreeHost(host_scalars);
@@ -55,6 +56,22 @@ void* CudaContext::workspace(size_t bytes) {
   }
   workspace_bytes_ = bytes;
   return workspace_;
+}
+
+void CudaContext::upload(void* dst, const void* src, size_t bytes) {
+  cudaCheck(cudaEventRecord(compute_done, compute), "recording the compute stream's progress");
+  cudaCheck(cudaStreamWaitEvent(copy, compute_done, 0), "ordering an upload after compute");
+  cudaCheck(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, copy), "uploading ", bytes,
+            " bytes on the copy stream");
+  cudaCheck(cudaEventRecord(copy_done, copy), "recording an upload");
+}
+
+void CudaContext::compute_waits_upload() {
+  cudaCheck(cudaStreamWaitEvent(compute, copy_done, 0), "waiting for an upload on the compute stream");
+}
+
+void CudaContext::host_waits_upload() {
+  cudaCheck(cudaEventSynchronize(copy_done), "waiting for an upload to finish");
 }
 
 namespace cuda {

@@ -43,6 +43,18 @@ struct CudaContext {
   void* workspace(size_t bytes);
   size_t workspace_size() const { return workspace_bytes_; }
 
+  // The copy stream's one job: a batch goes host -> device while the compute stream is still busy
+  // with the step before (DESIGN.md: copies overlap compute on a second stream).
+  //   upload(dst, src, n)   queue the copy on the copy stream, after all work queued so far on
+  //                         the compute stream (which may still read dst's memory, or own the
+  //                         block dst was carved from), and record copy_done;
+  //   compute_waits_upload  the compute stream waits for that copy (the host does not);
+  //   host_waits_upload     the host waits for it: before src's host memory may be reused.
+  // src should be pinned host memory (else the copy is synchronous, still correct).
+  void upload(void* dst, const void* src, size_t bytes);
+  void compute_waits_upload();
+  void host_waits_upload();
+
   // Four small device and pinned-host scratch words for reductions copied back (the loss, the
   // count of correct predictions).
   double* device_scalars = nullptr;

@@ -100,7 +100,13 @@ class CachingAllocator {
     }
     reserved_ += size;
     note_in_use(ptr, size);
+    sample_gpu_locked();
     return ptr;
+  }
+
+  void sample_gpu() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sample_gpu_locked();
   }
 
   void release(void* ptr) {
@@ -115,11 +121,13 @@ class CachingAllocator {
 
   DeviceMemoryStats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return {in_use_, peak_, reserved_, limit_};
+    return {in_use_, peak_, reserved_, limit_, gpu_used_peak_, gpu_total_};
   }
   void reset_peak() {
     std::lock_guard<std::mutex> lock(mutex_);
     peak_ = in_use_;
+    gpu_used_peak_ = 0;
+    sample_gpu_locked();
   }
   void set_limit(size_t bytes) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -146,10 +154,21 @@ class CachingAllocator {
     }
   }
 
+  void sample_gpu_locked() {
+    size_t free = 0, total = 0;
+    if (cudaMemGetInfo(&free, &total) != cudaSuccess) {
+      cudaGetLastError();  // a sample is best effort: no context yet, or a dying one
+      return;
+    }
+    gpu_total_ = total;
+    gpu_used_peak_ = std::max(gpu_used_peak_, total - free);
+  }
+
   std::mutex mutex_;
   std::map<size_t, std::vector<void*>> free_;    // rounded size -> free blocks
   std::unordered_map<void*, size_t> sizes_;      // block in use -> rounded size
   size_t in_use_ = 0, peak_ = 0, reserved_ = 0, limit_ = 0;
+  size_t gpu_used_peak_ = 0, gpu_total_ = 0;
 };
 
 // Never destroyed: layers and contexts may free blocks during static destruction at exit.
@@ -229,6 +248,19 @@ void copy_device_to_device(void* dst, const void* src, size_t bytes, CudaContext
             " bytes on the GPU");
   cudaCheck(cudaStreamSynchronize(s), "copy of ", bytes, " bytes on the GPU");
 }
+void copy_rows_on_gpu(void* dst, const int64_t* dst_rows, const void* src, const int64_t* src_rows,
+                      size_t count, size_t row_bytes, CudaContext* cuda) {
+  if (count == 0) return;
+  cudaStream_t s = stream_for(cuda, count * row_bytes);
+  for (size_t i = 0; i < count; ++i) {
+    cudaCheck(cudaMemcpyAsync(static_cast<char*>(dst) + static_cast<size_t>(dst_rows[i]) * row_bytes,
+                              static_cast<const char*>(src) +
+                                  static_cast<size_t>(src_rows[i]) * row_bytes,
+                              row_bytes, cudaMemcpyDefault, s),
+              "row copy ", i, " of ", count, " (", row_bytes, " bytes each)");
+  }
+  cudaCheck(cudaStreamSynchronize(s), "copying ", count, " rows of ", row_bytes, " bytes");
+}
 void device_memset_zero(void* dst, size_t bytes, CudaContext* cuda) {
   cudaStream_t s = stream_for(cuda, bytes);
   cudaCheck(cudaMemsetAsync(dst, 0, bytes, s), "zeroing ", bytes, " bytes on the GPU");
@@ -247,6 +279,7 @@ void device_fill_f32(float* dst, size_t count, float value, CudaContext* cuda) {
 
 DeviceMemoryStats device_memory_stats() { return allocator().stats(); }
 void reset_device_memory_peak() { allocator().reset_peak(); }
+void sample_device_memory() { allocator().sample_gpu(); }
 void set_device_memory_limit(size_t bytes) { allocator().set_limit(bytes); }
 
 std::string precision_unsupported_reason(const char* precision) {

@@ -192,6 +192,35 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
   }
 }
 
+void copy_rows(Tensor& dst, const std::vector<int64_t>& dst_rows, const Tensor& src,
+               const std::vector<int64_t>& src_rows, CudaContext* cuda) {
+  CATDOG_CHECK(dst.rank() >= 1 && src.rank() >= 1 && dst.dtype() == src.dtype() &&
+                   dst_rows.size() == src_rows.size(),
+               "copy_rows: ", dst_rows.size(), " rows of ", to_string(src.shape()), " into ",
+               src_rows.size(), " rows of ", to_string(dst.shape()));
+  const int64_t dst_n = dst.dim(0), src_n = src.dim(0);
+  const size_t row = dst_n > 0 ? dst.nbytes() / static_cast<size_t>(dst_n) : 0;
+  CATDOG_CHECK(src_n == 0 || src.nbytes() / static_cast<size_t>(src_n) == row,
+               "copy_rows: rows of ", to_string(src.shape()), " and ", to_string(dst.shape()),
+               " differ in size");
+  for (size_t i = 0; i < dst_rows.size(); ++i) {
+    CATDOG_CHECK(dst_rows[i] >= 0 && dst_rows[i] < dst_n && src_rows[i] >= 0 && src_rows[i] < src_n,
+                 "copy_rows: row ", src_rows[i], " of ", src_n, " into row ", dst_rows[i], " of ",
+                 dst_n);
+  }
+  if (dst_rows.empty() || row == 0) return;
+  if (dst.device() == Device::cpu && src.device() == Device::cpu) {
+    for (size_t i = 0; i < dst_rows.size(); ++i) {
+      std::memmove(static_cast<char*>(dst.raw()) + static_cast<size_t>(dst_rows[i]) * row,
+                   static_cast<const char*>(src.raw()) + static_cast<size_t>(src_rows[i]) * row,
+                   row);
+    }
+    return;
+  }
+  copy_rows_on_gpu(dst.raw(), dst_rows.data(), src.raw(), src_rows.data(), dst_rows.size(), row,
+                   cuda);
+}
+
 void Tensor::fill(float value, CudaContext* cuda) {
   float* p = f32();
   const size_t n = static_cast<size_t>(numel());

@@ -50,6 +50,14 @@ struct Storage {
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes,
                 CudaContext* cuda = nullptr);
 
+class Tensor;
+// dst's row dst_rows[i] <- src's row src_rows[i] for every i (a row: everything after the first
+// dimension, the same number of bytes in both). Between host tensors, memcpy; otherwise all rows
+// queued together on `cuda`'s compute stream with one synchronisation (copy_rows_on_gpu).
+// Throws naming the row when one is out of range.
+void copy_rows(Tensor& dst, const std::vector<int64_t>& dst_rows, const Tensor& src,
+               const std::vector<int64_t>& src_rows, CudaContext* cuda = nullptr);
+
 class Tensor {
  public:
   Tensor() = default;

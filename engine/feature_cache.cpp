@@ -4,6 +4,16 @@
 
 namespace catdog {
 
+namespace {
+
+std::vector<int64_t> first_rows(size_t n) {  // 0, 1, ..., n - 1: a batch's rows in order
+  std::vector<int64_t> rows(n);
+  for (size_t r = 0; r < n; ++r) rows[r] = static_cast<int64_t>(r);
+  return rows;
+}
+
+}  // namespace
+
 FeatureCache::FeatureCache(int64_t slots, Shape feature_shape, Device compute_device,
                            size_t device_budget)
     : feature_shape_(std::move(feature_shape)) {
@@ -30,30 +40,22 @@ void FeatureCache::store(const std::vector<int64_t>& slots, const Tensor& batch,
                    batch.numel() == batch.dim(0) * numel(feature_shape_),
                "feature cache: a batch of shape ", to_string(batch.shape()), " for ", slots.size(),
                " images of features ", to_string(feature_shape_));
-  const size_t row = static_cast<size_t>(numel(feature_shape_)) * sizeof(float);
-  for (size_t r = 0; r < slots.size(); ++r) {
-    const int64_t s = slots[r];
+  for (const int64_t s : slots) {
     CATDOG_CHECK(s >= 0 && s < slots_count(), "feature cache slot ", s, " of ", slots_count());
-    copy_bytes(static_cast<char*>(storage_.raw()) + static_cast<size_t>(s) * row,
-               storage_.device(), static_cast<const char*>(batch.raw()) + r * row,
-               batch.device(), row, cuda);
-    filled_[static_cast<size_t>(s)] = 1;
   }
+  copy_rows(storage_, slots, batch, first_rows(slots.size()), cuda);  // one synchronisation for the whole batch
+  for (const int64_t s : slots) filled_[static_cast<size_t>(s)] = 1;
 }
 
 void FeatureCache::gather(const std::vector<int64_t>& slots, Tensor& out, ExecContext& ctx) const {
   Shape shape = {static_cast<int64_t>(slots.size())};
   shape.insert(shape.end(), feature_shape_.begin(), feature_shape_.end());
   out.reuse_as(shape, DType::f32, ctx.device);
-  const size_t row = static_cast<size_t>(numel(feature_shape_)) * sizeof(float);
-  for (size_t r = 0; r < slots.size(); ++r) {
-    const int64_t s = slots[r];
+  for (const int64_t s : slots) {
     CATDOG_CHECK(s >= 0 && s < slots_count() && filled_[static_cast<size_t>(s)],
                  "feature cache slot ", s, " is empty");
-    copy_bytes(static_cast<char*>(out.raw()) + r * row, out.device(),
-               static_cast<const char*>(storage_.raw()) + static_cast<size_t>(s) * row,
-               storage_.device(), row, ctx.cuda);
   }
+  copy_rows(out, first_rows(slots.size()), storage_, slots, ctx.cuda);  // one synchronisation for the whole batch
 }
 
 }  // namespace catdog

@@ -1,9 +1,10 @@
 // Conv2D on the GPU through cuDNN, NHWC.
 //
 // Per input shape (and element type and precision) a Plan holds the cuDNN descriptors and the
-// algorithms, chosen once by cuDNN's heuristics (cudnnGet*Algorithm_v7, best first) and kept:
-// the first that fits in memory wins, so when the workspace for the fastest cannot be had we
-// fall back to one that needs less. The kernel is converted once from Keras' HWIO to cuDNN's
+// algorithms, chosen once from cuDNN's heuristics (cudnnGet*Algorithm_v7, best first) by the rule
+// in layers/conv_algorithm.h (the precision's own math first, strict fp32 never anything else,
+// determinism for backward when it can be had, a smaller workspace when the fastest's cannot be
+// had) and kept, each with its math type, which is set before every call. The kernel is converted once from Keras' HWIO to cuDNN's
 // NHWC filter layout KRSC = (F, KH, KW, C) (and to f16/bf16 for reduced precision), on first use
 // after weights_changed; a trainable layer reconverts once per step, in forward (SGD changes it
 // after backward), and its backward uses that conversion.
@@ -26,6 +27,7 @@
 #include "kernels/bias_activation.h"
 #include "kernels/conv_layout.h"
 #include "kernels/cpu/conv_geometry.h"
+#include "layers/conv_algorithm.h"
 #include "layers/conv2d.h"
 #include "layers/gpu_support.cuh"
 #include "layers/layer_support.h"
@@ -49,11 +51,13 @@ struct ConvPlan {
   ActivationDesc act;
   bool forward_ready = false;
   cudnnConvolutionFwdAlgo_t fwd_algo{};
+  cudnnMathType_t fwd_math = CUDNN_FMA_MATH;
   size_t fwd_workspace = 0;
   bool fused = false;  // cudnnConvolutionBiasActivationForward accepted
   bool backward_ready = false;
   cudnnConvolutionBwdDataAlgo_t bwd_data_algo{};
   cudnnConvolutionBwdFilterAlgo_t bwd_filter_algo{};
+  cudnnMathType_t bwd_data_math = CUDNN_FMA_MATH, bwd_filter_math = CUDNN_FMA_MATH;
   size_t bwd_data_workspace = 0, bwd_filter_workspace = 0;
 };
 
@@ -119,29 +123,40 @@ std::unique_ptr<ConvPlan> make_plan(const Conv2DConfig& c, const Shape& x, DType
   return plan;
 }
 
-// From cuDNN's ranked candidates, the first that succeeded in the heuristic, suits the precision
-// (strict fp32 wants FMA math), prefers determinism when asked, and whose workspace we can get.
-// Sets the convolution's math type to the chosen algorithm's, as cuDNN expects.
-template <class Perf, class Algo>
-void choose(const std::vector<Perf>& perfs, int count, ConvPlan& plan, CudaContext& ctx,
-            bool want_deterministic, Algo* algo, size_t* workspace, const std::string& what) {
-  for (int pass = 0; pass < 3; ++pass) {  // 0: strict, 1: any math, 2: non-deterministic too
-    for (int i = 0; i < count; ++i) {
-      const Perf& p = perfs[static_cast<size_t>(i)];
-      if (p.status != CUDNN_STATUS_SUCCESS) continue;
-      // DEFAULT_MATH may mean TF32 on sm_80+, which strict fp32 must not use.
-      const bool math_ok = plan.precision != Precision::fp32 || p.mathType == CUDNN_FMA_MATH ||
-                           (p.mathType == CUDNN_DEFAULT_MATH && ctx.sm_major < 8);
-      if (pass == 0 && !math_ok) continue;
-      if (pass < 2 && want_deterministic && p.determinism != CUDNN_DETERMINISTIC) continue;
-      if (p.memory > 0 && ctx.workspace(p.memory) == nullptr) continue;  // too big: next one
-      cudnnCheck(cudnnSetConvolutionMathType(plan.conv.desc, p.mathType), "math type, ", what);
-      *algo = p.algo;
-      *workspace = p.memory;
-      return;
-    }
+ConvMath conv_math_of(cudnnMathType_t math) {
+  switch (math) {
+    case CUDNN_FMA_MATH: return ConvMath::fma;
+    case CUDNN_TENSOR_OP_MATH: return ConvMath::tensor_op;
+    case CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION: return ConvMath::tensor_op_allow_conversion;
+    default: return ConvMath::default_math;
   }
-  fail(what, ": cuDNN offers no algorithm that fits in GPU memory (", count, " candidates)");
+}
+
+// One of cuDNN's ranked candidates by layers/conv_algorithm.h's rule; its math type is kept with
+// the algorithm and set on the descriptor before each call (forward, backward data and backward
+// filter share one descriptor but may need different math).
+template <class Perf, class Algo>
+void choose(const std::vector<Perf>& perfs, int count, const ConvPlan& plan, CudaContext& ctx,
+            bool want_deterministic, Algo* algo, cudnnMathType_t* math, size_t* workspace,
+            const std::string& what) {
+  std::vector<ConvCandidate> ranked;
+  for (int i = 0; i < count; ++i) {
+    const Perf& p = perfs[static_cast<size_t>(i)];
+    ranked.push_back({static_cast<int>(p.algo), p.status == CUDNN_STATUS_SUCCESS,
+                      conv_math_of(p.mathType), p.determinism == CUDNN_DETERMINISTIC, p.memory});
+  }
+  const ConvChoice choice = choose_conv_algorithm(
+      ranked, plan.precision, ctx.sm_major, want_deterministic,
+      [&](size_t bytes) { return ctx.workspace(bytes) != nullptr; });
+  CATDOG_CHECK(choice.index >= 0, what, ": no cuDNN algorithm to run: ", choice.why_none);
+  const Perf& p = perfs[static_cast<size_t>(choice.index)];
+  *algo = p.algo;
+  *math = p.mathType;
+  *workspace = p.memory;
+}
+
+void set_math(const ConvPlan& plan, cudnnMathType_t math, const std::string& what) {
+  cudnnCheck(cudnnSetConvolutionMathType(plan.conv.desc, math), "convolution math type, ", what);
 }
 
 void plan_forward(ConvPlan& plan, CudaContext& ctx, const std::string& what) {
@@ -153,7 +168,7 @@ void plan_forward(ConvPlan& plan, CudaContext& ctx, const std::string& what) {
                                                     plan.conv.desc, plan.y_desc.desc, max_count,
                                                     &count, perfs.data()),
              "choosing the forward algorithm, ", what);
-  choose(perfs, count, plan, ctx, false, &plan.fwd_algo, &plan.fwd_workspace, what);
+  choose(perfs, count, plan, ctx, false, &plan.fwd_algo, &plan.fwd_math, &plan.fwd_workspace, what);
   plan.forward_ready = true;
 }
 
@@ -167,7 +182,8 @@ void plan_backward(ConvPlan& plan, CudaContext& ctx, const std::string& what) {
                                                          plan.x_desc.desc, max_count, &count,
                                                          data.data()),
              "choosing the backward-data algorithm, ", what);
-  choose(data, count, plan, ctx, true, &plan.bwd_data_algo, &plan.bwd_data_workspace, what);
+  choose(data, count, plan, ctx, true, &plan.bwd_data_algo, &plan.bwd_data_math,
+         &plan.bwd_data_workspace, what);
   cudnnCheck(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(ctx.cudnn, &max_count), what);
   std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> filter(static_cast<size_t>(max_count));
   cudnnCheck(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.cudnn, plan.x_desc.desc,
@@ -175,7 +191,8 @@ void plan_backward(ConvPlan& plan, CudaContext& ctx, const std::string& what) {
                                                            plan.w_desc.desc, max_count, &count,
                                                            filter.data()),
              "choosing the backward-filter algorithm, ", what);
-  choose(filter, count, plan, ctx, true, &plan.bwd_filter_algo, &plan.bwd_filter_workspace, what);
+  choose(filter, count, plan, ctx, true, &plan.bwd_filter_algo, &plan.bwd_filter_math,
+         &plan.bwd_filter_workspace, what);
   plan.backward_ready = true;
 }
 
@@ -266,6 +283,7 @@ void Conv2D::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
   CATDOG_CHECK(plan.fwd_workspace == 0 || workspace, what, ": cannot get ", plan.fwd_workspace,
                " bytes of cuDNN workspace");
   const float one = 1.0f, zero = 0.0f;  // alpha/beta are float for float/half/bfloat16 data
+  set_math(plan, plan.fwd_math, what);
 
   if (plan.fused) {
     // y = relu(conv(x) + 0 * y + bias): z must be a valid tensor, y itself with alpha2 = 0.
@@ -327,6 +345,7 @@ void Conv2D::backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Te
     void* workspace = plan.bwd_filter_workspace ? cuda.workspace(plan.bwd_filter_workspace) : nullptr;
     CATDOG_CHECK(plan.bwd_filter_workspace == 0 || workspace, what, ": cannot get ",
                  plan.bwd_filter_workspace, " bytes of cuDNN workspace");
+    set_math(plan, plan.bwd_filter_math, what);
     cudnnCheck(cudnnConvolutionBackwardFilter(cuda.cudnn, &one, plan.x_desc.desc, input,
                                               plan.y_desc.desc, dz, plan.conv.desc,
                                               plan.bwd_filter_algo, workspace,
@@ -354,6 +373,7 @@ void Conv2D::backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Te
     void* workspace = plan.bwd_data_workspace ? cuda.workspace(plan.bwd_data_workspace) : nullptr;
     CATDOG_CHECK(plan.bwd_data_workspace == 0 || workspace, what, ": cannot get ",
                  plan.bwd_data_workspace, " bytes of cuDNN workspace");
+    set_math(plan, plan.bwd_data_math, what);
     cudnnCheck(cudnnConvolutionBackwardData(cuda.cudnn, &one, plan.w_desc.desc,
                                             s.kernel_krsc.raw(), plan.y_desc.desc, dz,
                                             plan.conv.desc, plan.bwd_data_algo, workspace,

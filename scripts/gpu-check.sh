@@ -49,6 +49,7 @@ OPS=$(echo $OPS)
 for t in $OPS; do STEPS+=("$t|8|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/$t"); done
 STEPS+=(
   "gpu_layers_test|45|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/gpu_layers_test"
+  "gpu_real_sizes_test|45|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/gpu_real_sizes_test"
   "reference_extract_test|55|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/reference_extract_test"
   "reference_head_sgd_test|20|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/reference_head_sgd_test"
   "memcheck_gpu_op_twins|45|sanitizer|for t in \$OPS; do CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool memcheck --error-exitcode 1 \${B}/bin/\$t || exit 1; done"

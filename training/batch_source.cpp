@@ -4,6 +4,9 @@
 #include <chrono>
 
 #include "training/run_context.h"
+#if CATDOG_WITH_CUDA
+#include "core/cuda_context.h"  // the copy stream
+#endif
 
 namespace catdog {
 
@@ -34,6 +37,15 @@ PipelineBatches::PipelineBatches(const Dataset& train_set, PipelineOptions optio
   options_.shuffle = false;  // the pipeline decodes in the order it is given
 }
 
+PipelineBatches::~PipelineBatches() { finish_uploads(); }
+
+void PipelineBatches::finish_uploads() {
+#if CATDOG_WITH_CUDA
+  if (uploading_) uploading_->host_waits_upload();  // the pinned source is the pipeline's
+#endif
+  uploading_ = nullptr;
+}
+
 int64_t PipelineBatches::start_epoch(int epoch, int64_t first) {
   const std::vector<int64_t> order =
       epoch_order(static_cast<int64_t>(train_set_.images.size()), seed_, epoch);
@@ -46,6 +58,8 @@ int64_t PipelineBatches::start_epoch(int epoch, int64_t first) {
   }
   PipelineOptions epoch_options = options_;
   epoch_options.seed = seed_ + static_cast<uint64_t>(epoch) * 7919;  // augmentation draws
+  finish_uploads();  // before the pipeline's pinned buffers go
+  ahead_ = false;
   pipeline_.reset();  // the previous epoch's workers go before the next ones start
   pipeline_ = std::make_unique<BatchPipeline>(epoch_set, epoch_options);
   pipeline_->start_epoch(epoch);
@@ -53,13 +67,37 @@ int64_t PipelineBatches::start_epoch(int epoch, int64_t first) {
   return batches_of(order.size(), batch_size_);
 }
 
-bool PipelineBatches::next(TrainBatch& batch, ExecContext& ctx) {
+bool PipelineBatches::fetch(ExecContext& ctx) {
+  finish_uploads();  // pipeline_->next releases the batch the last upload read from
   const auto wait_start = std::chrono::steady_clock::now();
-  if (!pipeline_->next(batch_)) return false;
+  const bool got = pipeline_->next(batch_);
   wait_seconds_ +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wait_start).count();
-  batch.labels = batch_.labels.to_vector();
-  make_model_input(batch_.images, preprocess_, ctx, staging_, input_);
+  if (!got) return false;
+  ahead_labels_ = batch_.labels.to_vector();
+#if CATDOG_WITH_CUDA
+  if (ctx.on_gpu()) {
+    staging_.reuse_as(batch_.images.shape(), DType::u8, Device::cuda);
+    ctx.cuda->upload(staging_.raw(), batch_.images.raw(), batch_.images.nbytes());
+    uploading_ = ctx.cuda;
+  }
+#endif
+  return true;
+}
+
+bool PipelineBatches::next(TrainBatch& batch, ExecContext& ctx) {
+  if (!ahead_ && !fetch(ctx)) return false;
+  ahead_ = false;
+  batch.labels = std::move(ahead_labels_);
+  if (ctx.on_gpu()) {
+#if CATDOG_WITH_CUDA
+    ctx.cuda->compute_waits_upload();
+#endif
+    preprocess_pixels(staging_, preprocess_, ctx, input_);
+    ahead_ = fetch(ctx);  // the next batch uploads while the caller's step computes
+  } else {
+    preprocess_pixels(batch_.images, preprocess_, ctx, input_);
+  }
   batch.input = &input_;
   batch.begin = 0;
   return true;

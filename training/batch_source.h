@@ -50,12 +50,18 @@ class BatchSource {
   virtual Report epoch_report() const = 0;
 };
 
-// Decodes the epoch's images with a BatchPipeline and preprocesses them on ctx's device.
+// Decodes the epoch's images with a BatchPipeline and preprocesses them on ctx's device. On a GPU
+// the batch after the one returned is already travelling: next() fetches it from the pipeline
+// (pinned host memory) and queues its upload on the copy stream before it returns, so the copy
+// overlaps the step the caller then runs on the compute stream (CudaContext::upload).
 class PipelineBatches : public BatchSource {
  public:
   // `options.shuffle` is ignored (epoch_order shuffles); `options.seed` seeds the augmentation.
   PipelineBatches(const Dataset& train_set, PipelineOptions options, Preprocess preprocess,
                   int64_t batch_size, uint64_t seed);
+  ~PipelineBatches() override;
+  PipelineBatches(const PipelineBatches&) = delete;
+  PipelineBatches& operator=(const PipelineBatches&) = delete;
   int64_t start_epoch(int epoch, int64_t first) override;
   bool next(TrainBatch& batch, ExecContext& ctx) override;
   double wait_seconds() const override { return wait_seconds_; }
@@ -68,9 +74,17 @@ class PipelineBatches : public BatchSource {
   Preprocess preprocess_;
   int64_t batch_size_;
   uint64_t seed_;
+  // Takes the pipeline's next batch into batch_ (false at the epoch's end); on a GPU also queues
+  // its upload into staging_. Either way its labels go to ahead_labels_.
+  bool fetch(ExecContext& ctx);
+  void finish_uploads();  // the host waits for an upload still in flight
+
   std::unique_ptr<BatchPipeline> pipeline_;
   Batch batch_;
   Tensor staging_, input_;
+  bool ahead_ = false;               // batch_ (and on a GPU staging_) holds the next batch
+  std::vector<float> ahead_labels_;
+  CudaContext* uploading_ = nullptr; // the context of an upload that may be in flight
   double wait_seconds_ = 0;
 };
 

@@ -40,20 +40,35 @@ ExecContext make_exec_context(const std::string& device, const std::string& prec
   return ctx;
 }
 
-void make_model_input(const Tensor& pixels, Preprocess mode, ExecContext& ctx, Tensor& staging,
-                      Tensor& out) {
+namespace {
+
+void check_pixels(const Tensor& pixels) {
   CATDOG_CHECK(pixels.dtype() == DType::u8 && pixels.rank() == 4 && pixels.dim(3) == 3,
                "expected uint8 (N, H, W, 3) pixels, got ", dtype_name(pixels.dtype()), " ",
                to_string(pixels.shape()));
-  const int64_t count = pixels.numel() / 3;
+}
+
+}  // namespace
+
+void preprocess_pixels(const Tensor& pixels, Preprocess mode, ExecContext& ctx, Tensor& out) {
+  check_pixels(pixels);
+  CATDOG_CHECK(pixels.device() == ctx.device, "pixels on the ", device_name(pixels.device()),
+               " for a model on the ", device_name(ctx.device));
   out.reuse_as(pixels.shape(), DType::f32, ctx.device);
-  const uint8_t* in = pixels.u8();
-  if (ctx.on_gpu()) {  // the pixels travel as uint8, a quarter of the bytes of the floats
-    staging.reuse_as(pixels.shape(), DType::u8, Device::cuda);
-    staging.copy_from(pixels, ctx.cuda);
-    in = staging.u8();
+  preprocess(pixels.u8(), pixels.numel() / 3, mode, out.raw(), DType::f32, ctx);
+}
+
+void make_model_input(const Tensor& pixels, Preprocess mode, ExecContext& ctx, Tensor& staging,
+                      Tensor& out) {
+  if (!ctx.on_gpu()) {
+    preprocess_pixels(pixels, mode, ctx, out);
+    return;
   }
-  preprocess(in, count, mode, out.raw(), DType::f32, ctx);
+  // The pixels travel as uint8, a quarter of the bytes of the floats.
+  check_pixels(pixels);
+  staging.reuse_as(pixels.shape(), DType::u8, Device::cuda);
+  staging.copy_from(pixels, ctx.cuda);
+  preprocess_pixels(staging, mode, ctx, out);
 }
 
 }  // namespace catdog

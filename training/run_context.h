@@ -21,5 +21,7 @@ ExecContext make_exec_context(const std::string& device, const std::string& prec
 // `out` the result, so steady-state batches allocate nothing.
 void make_model_input(const Tensor& pixels, Preprocess mode, ExecContext& ctx, Tensor& staging,
                       Tensor& out);
+// The second half of it: uint8 pixels already on ctx's device -> the float32 model input there.
+void preprocess_pixels(const Tensor& pixels, Preprocess mode, ExecContext& ctx, Tensor& out);
 
 }  // namespace catdog

@@ -194,7 +194,7 @@ void fill_feature_caches(Run& run) {
     const std::string summary = forward_dataset(
         model, run.frozen_end, set, run.pipe, run.setup.preprocess, run.ctx,
         [&](const std::vector<int64_t>& indices, const Tensor& features) {
-          cache->store(indices, features);
+          cache->store(indices, features, run.ctx.cuda);
         });
     run.say(cat("Feature cache (", which, "): ", cache->filled_count(), " images, ",
                 cache->bytes() >> 20, " MiB in ", device_name(cache->storage_device()),
@@ -239,6 +239,7 @@ bool run_epoch(Run& run, BatchSource& batches, int epoch, Clock::time_point epoc
     const StepResult r = train_step(run.setup.model, *batch.input, run.labels_device, *run.sgd,
                                     run.ctx, run.dlogits, batch.begin);
     ++run.steps_this_call;
+    if (run.ctx.on_gpu() && step == first) sample_device_memory();  // workspaces are grown now
     if (!std::isfinite(r.loss)) {
       fail(diverged(run, cat("the loss is ", r.loss, " at epoch ", epoch, ", step ", step + 1,
                              " of ", steps, "; nothing of this epoch is saved")));
@@ -366,7 +367,11 @@ TrainResult train(const TrainOptions& options, TrainObserver& observer) {
     }
   }
   if (run.ctx.on_gpu()) {
-    run.say(cat("Peak device memory: ", device_memory_stats().peak >> 20, " MiB"));
+    sample_device_memory();
+    const DeviceMemoryStats mem = device_memory_stats();
+    run.say(cat("Peak device memory: ", mem.peak >> 20, " MiB in catdog's buffers; ",
+                mem.gpu_used_peak >> 20, " MiB of the GPU's ", mem.gpu_total >> 20,
+                " MiB in use (cudaMemGetInfo: with the CUDA context, cuDNN and cuBLAS)"));
   }
   run.result.history = run.progress.history;
   if (!run.result.interrupted) run.say(cat("Model saved to ", run.model_path));

@@ -28,9 +28,14 @@ void copy_host_to_device(void*, const void*, size_t, CudaContext*) { no_cuda("co
 void copy_device_to_host(void*, const void*, size_t, CudaContext*) { no_cuda("copy from the GPU"); }
 void copy_device_to_device(void*, const void*, size_t, CudaContext*) { no_cuda("copy on the GPU"); }
 void device_memset_zero(void*, size_t, CudaContext*) { no_cuda("memset on the GPU"); }
+void copy_rows_on_gpu(void*, const int64_t*, const void*, const int64_t*, size_t, size_t,
+                      CudaContext*) {
+  no_cuda("row copies on the GPU");
+}
 void device_fill_f32(float*, size_t, float, CudaContext*) { no_cuda("fill on the GPU"); }
 DeviceMemoryStats device_memory_stats() { return {}; }
 void reset_device_memory_peak() {}
+void sample_device_memory() {}
 void set_device_memory_limit(size_t) {}
 void device_synchronize() {}
 std::string precision_unsupported_reason(const char* precision) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "core/cuda_checks.h"
+#include "core/device.h"
 #include "kernels/cuda/element_types.cuh"
 
 namespace catdog::cuda {
@@ -57,10 +58,11 @@ void column_sum(const Term& term, float* out, int64_t rows, int64_t channels,
   // 256 rows a chunk, more when that would pass the grid's y limit (65535 chunks).
   const int64_t rows_per_chunk = std::max<int64_t>(256, (rows + 65534) / 65535);
   const int64_t chunks = rows > 0 ? (rows + rows_per_chunk - 1) / rows_per_chunk : 1;
-  double* partial = nullptr;
-  // Scratch from the stream-ordered pool: freed after the second pass is queued, reused safely.
-  cudaCheck(cudaMallocAsync(&partial, chunks * channels * sizeof(double), stream), what,
-            " scratch rows=", rows, " channels=", channels);
+  // Scratch from the caching allocator (core/device.h), so it counts against --max-device-memory
+  // and the peak. Freed right after the second pass is queued: the allocator hands the block out
+  // again only to work queued later on the same stream, which runs after this pass.
+  const DeviceBuffer scratch(static_cast<size_t>(chunks * channels) * sizeof(double));
+  double* partial = static_cast<double*>(scratch.get());
   const dim3 grid(static_cast<unsigned>((channels + kThreads - 1) / kThreads),
                   static_cast<unsigned>(chunks));
   column_partial_kernel<<<grid, kThreads, 0, stream>>>(term, partial, rows, channels,
@@ -68,7 +70,6 @@ void column_sum(const Term& term, float* out, int64_t rows, int64_t channels,
   cudaCheckLaunch(what, " (column partial sums) rows=", rows, " channels=", channels);
   column_total_kernel<<<grid.x, kThreads, 0, stream>>>(partial, out, chunks, channels);
   cudaCheckLaunch(what, " (column totals) rows=", rows, " channels=", channels);
-  cudaCheck(cudaFreeAsync(partial, stream), what, " scratch");
 }
 
 }  // namespace catdog::cuda
