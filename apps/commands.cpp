@@ -174,13 +174,18 @@ int run_summary(const std::string& name, std::ostream& out) {
   std::snprintf(line, sizeof line, "%-34s %-26s %12s  %s\n", "Layer (type)", "Output Shape",
                 "Param #", "Trainable");
   out << line << std::string(86, '=') << "\n";
+  // Shapes as Keras prints them: the batch dimension is None.
+  const auto keras_shape = [](Shape shape) {
+    shape[0] = 1;
+    std::string text = to_string(shape);
+    return text.replace(1, 1, "None");
+  };
   std::snprintf(line, sizeof line, "%-34s %-26s %12s  %s\n", "input_1 (InputLayer)",
-                to_string({-1, setup.image_size, setup.image_size, 3}).c_str(), "0", "");
+                keras_shape({1, setup.image_size, setup.image_size, 3}).c_str(), "0", "");
   out << line;
   for (size_t i = 0; i < model.size(); ++i) {
     const Layer& layer = model.layer(i);
-    std::string shape = to_string(model.layer_output_shape(i, 1));
-    shape.replace(1, 1, "None");
+    const std::string shape = keras_shape(model.layer_output_shape(i, 1));
     const std::string label = layer.name() + " (" + layer.class_name() + ")";
     std::snprintf(line, sizeof line, "%-34s %-26s %12lld  %s\n", label.c_str(), shape.c_str(),
                   static_cast<long long>(layer.param_count()),
