@@ -1,5 +1,6 @@
 #include "apps/commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -74,7 +75,14 @@ int run_evaluate(const EvaluateOptions& o, std::ostream& out) {
   pipe.batch_size = o.batch;
   pipe.workers = o.workers;
   pipe.pinned = ctx.on_gpu();
-  const Evaluation e = evaluate_dataset(setup.model, dataset, pipe, setup.preprocess, ctx);
+  ProgressBar bar(std::cerr, "evaluate", static_cast<int64_t>(dataset.images.size()),
+                  is_terminal(std::cerr));
+  const Evaluation e = evaluate_dataset(
+      setup.model, dataset, pipe, setup.preprocess, ctx, [&](int64_t done, double wait_seconds) {
+        const double elapsed = std::max(bar.elapsed_seconds(), 1e-9);
+        bar.update(done, throughput_metrics(done / elapsed, wait_seconds / elapsed));
+      });
+  bar.finish();
   out << "images: " << e.count << " (" << dataset.class_names[0] << "=0, "
       << dataset.class_names[1] << "=1)\n";
   out << "correct: " << e.correct << "\n";
@@ -150,6 +158,8 @@ int run_extract(const ExtractOptions& o, std::ostream& out) {
   const Shape feature = model.layer_output_shape(model.size() - 1, static_cast<int64_t>(o.images.size()));
   Tensor features(feature);
   Tensor staging, input;
+  ProgressBar bar(std::cerr, "extract", static_cast<int64_t>(o.images.size()),
+                  is_terminal(std::cerr));
   for (size_t start = 0; start < o.images.size(); start += static_cast<size_t>(o.batch)) {
     const size_t stop = std::min(o.images.size(), start + static_cast<size_t>(o.batch));
     const Tensor pixels = load_pixels({o.images.begin() + start, o.images.begin() + stop}, 224,
@@ -157,7 +167,12 @@ int run_extract(const ExtractOptions& o, std::ostream& out) {
     make_model_input(pixels, preprocess, ctx, staging, input);
     features.slice_rows(static_cast<int64_t>(start), static_cast<int64_t>(stop))
         .copy_from(model.forward(input, ctx));
+    char rate[32];
+    std::snprintf(rate, sizeof rate, " - %.0f img/s",
+                  static_cast<double>(stop) / std::max(bar.elapsed_seconds(), 1e-9));
+    bar.update(static_cast<int64_t>(stop), rate);
   }
+  bar.finish();
   write_npy(o.output, features);
   out << "wrote " << o.output << ": " << to_string(features.shape()) << " float32 (NHWC), "
       << o.model << " " << (o.stop_after.empty() ? "frozen base" : o.stop_after) << " output\n";

@@ -2,55 +2,64 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
+#include "core/duration.h"
+
 namespace catdog {
 
-bool is_terminal(const std::ostream& out) { return &out == &std::cout && isatty(STDOUT_FILENO); }
-
-EpochProgress::EpochProgress(std::ostream& out, int epoch, int epochs, int64_t steps,
-                             bool terminal)
-    : out_(out), steps_(steps), terminal_(terminal), start_(std::chrono::steady_clock::now()) {
-  out_ << "Epoch " << epoch << "/" << epochs << "\n" << std::flush;
+bool is_terminal(const std::ostream& out) {
+  return (&out == &std::cout && isatty(STDOUT_FILENO)) ||
+         (&out == &std::cerr && isatty(STDERR_FILENO));
 }
 
-std::string EpochProgress::line(int64_t step, double loss, double accuracy,
-                                double images_per_second, double wait_fraction) const {
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double eta = step > 0 ? elapsed / static_cast<double>(step) * (steps_ - step) : 0;
+ProgressBar::ProgressBar(std::ostream& out, std::string label, int64_t total, bool terminal)
+    : out_(out), label_(std::move(label)), total_(total), terminal_(terminal),
+      start_(std::chrono::steady_clock::now()) {}
+
+double ProgressBar::elapsed_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+std::string ProgressBar::line(int64_t done, const std::string& metrics) const {
+  const double elapsed = elapsed_seconds();
+  const double eta = done > 0 ? elapsed / static_cast<double>(done) * (total_ - done) : 0;
   constexpr int width = 30;
-  const int done = steps_ > 0 ? static_cast<int>(width * step / steps_) : width;
+  const int filled = total_ > 0 ? static_cast<int>(width * done / total_) : width;
   std::string bar(static_cast<size_t>(width), '.');
-  for (int i = 0; i < done; ++i) bar[static_cast<size_t>(i)] = '=';
-  if (done < width) bar[static_cast<size_t>(done)] = '>';
-  char text[256];
-  std::snprintf(text, sizeof text,
-                "%lld/%lld [%s] - ETA: %.0fs - loss: %.4f - accuracy: %.4f - %.0f img/s - wait %.0f%%",
-                static_cast<long long>(step), static_cast<long long>(steps_), bar.c_str(), eta,
-                loss, accuracy, images_per_second, 100.0 * wait_fraction);
-  return text;
+  for (int i = 0; i < filled; ++i) bar[static_cast<size_t>(i)] = '=';
+  if (filled < width) bar[static_cast<size_t>(filled)] = '>';
+  return (label_.empty() ? "" : label_ + ": ") + std::to_string(done) + "/" +
+         std::to_string(total_) + " [" + bar + "] - " +
+         (done < total_ ? "ETA: " + human_duration(eta) : human_duration(elapsed)) + metrics;
 }
 
-void EpochProgress::update(int64_t step, double loss, double accuracy, double images_per_second,
-                           double wait_fraction) {
+void ProgressBar::update(int64_t done, const std::string& metrics) {
+  drawn_ = true;
   if (terminal_) {
-    out_ << "\r" << line(step, loss, accuracy, images_per_second, wait_fraction) << "\033[K"
-         << std::flush;
+    out_ << "\r" << line(done, metrics) << "\033[K" << std::flush;
     return;
   }
-  // Plain output: about ten lines an epoch.
-  const int64_t every = std::max<int64_t>(1, steps_ / 10);
-  if (step - last_plain_ >= every || step == steps_) {
-    last_plain_ = step;
-    out_ << line(step, loss, accuracy, images_per_second, wait_fraction) << "\n" << std::flush;
+  // Plain output: about ten lines a pass.
+  const int64_t every = std::max<int64_t>(1, total_ / 10);
+  if (done - last_plain_ >= every || done == total_) {
+    last_plain_ = done;
+    out_ << line(done, metrics) << "\n" << std::flush;
   }
 }
 
-void EpochProgress::finish() {
-  if (terminal_) out_ << "\n";
+void ProgressBar::finish() {
+  if (terminal_ && drawn_) out_ << "\n";
   out_ << std::flush;
+}
+
+std::string throughput_metrics(double images_per_second, double wait_fraction) {
+  char text[64];
+  std::snprintf(text, sizeof text, " - %.0f img/s - wait %.0f%%", images_per_second,
+                100.0 * wait_fraction);
+  return text;
 }
 
 ConsoleObserver::ConsoleObserver(std::ostream& out, const std::atomic<bool>* stop)
@@ -59,16 +68,32 @@ ConsoleObserver::ConsoleObserver(std::ostream& out, const std::atomic<bool>* sto
 void ConsoleObserver::say(const std::string& line) { out_ << line << "\n" << std::flush; }
 
 void ConsoleObserver::on_epoch_begin(int epoch, int epochs, int64_t steps) {
-  bar_ = std::make_unique<EpochProgress>(out_, epoch, epochs, steps, terminal_);
+  out_ << "Epoch " << epoch << "/" << epochs << "\n" << std::flush;
+  bar_ = std::make_unique<ProgressBar>(out_, "", steps, terminal_);
 }
 
 void ConsoleObserver::on_step(const StepProgress& p) {
-  if (bar_) bar_->update(p.step, p.loss, p.accuracy, p.images_per_second, p.wait_fraction);
+  if (!bar_) return;
+  char text[96];
+  std::snprintf(text, sizeof text, " - loss: %.4f - accuracy: %.4f", p.loss, p.accuracy);
+  bar_->update(p.step, text + throughput_metrics(p.images_per_second, p.wait_fraction));
 }
 
 void ConsoleObserver::on_epoch_end() {
   if (bar_) bar_->finish();
   bar_.reset();
 }
+
+void ConsoleObserver::on_pass_begin(const std::string& what, int64_t images) {
+  bar_ = std::make_unique<ProgressBar>(out_, what, images, terminal_);
+}
+
+void ConsoleObserver::on_pass_progress(int64_t done, double wait_seconds) {
+  if (!bar_) return;
+  const double elapsed = std::max(bar_->elapsed_seconds(), 1e-9);
+  bar_->update(done, throughput_metrics(done / elapsed, wait_seconds / elapsed));
+}
+
+void ConsoleObserver::on_pass_end() { on_epoch_end(); }
 
 }  // namespace catdog

@@ -1,9 +1,12 @@
-// The terminal's view of a training run: ConsoleObserver, the TrainObserver `catdog train` and
-// `catdog demo` give train(), and the Keras-like bar it draws for each epoch (EpochProgress):
+// The terminal's view of long work: ConsoleObserver, the TrainObserver `catdog train` and
+// `catdog demo` give train(), and the Keras-like bar it draws for each epoch and for each pass of
+// the frozen base over the photos (ProgressBar):
 //   Epoch 3/10
-//   12/38 [=========>..................] - ETA: 7s - loss: 0.2412 - accuracy: 0.9102 - 410 img/s - wait 3%
+//   12/38 [=========>..................] - ETA: 7.00 s - loss: 0.2412 - accuracy: 0.9102 - 410 img/s - wait 3%
+//   Frozen base (train): 1200/2400 [==============>...............] - ETA: 22.5 s - 53 img/s - wait 0%
 // redrawn in place on a terminal; on a pipe or file, a plain line every ~10% instead, so logs stay
-// readable.
+// readable. `extract` and `evaluate` draw the same bar on standard error (their results go to
+// standard output).
 #pragma once
 
 #include <atomic>
@@ -17,26 +20,32 @@
 
 namespace catdog {
 
-class EpochProgress {
+class ProgressBar {
  public:
-  EpochProgress(std::ostream& out, int epoch, int epochs, int64_t steps, bool terminal);
-  // After step `step` (1-based) with the running means so far.
-  void update(int64_t step, double loss, double accuracy, double images_per_second,
-              double wait_fraction);
-  // Close the line; the caller prints the epoch summary next.
+  // `label`: printed before the count ("" for none). `total`: the count at the end.
+  ProgressBar(std::ostream& out, std::string label, int64_t total, bool terminal);
+  // `done` of total so far; `metrics` follows the ETA (" - loss: ...").
+  void update(int64_t done, const std::string& metrics);
+  // Close the line.
   void finish();
+  double elapsed_seconds() const;
 
  private:
-  std::string line(int64_t step, double loss, double accuracy, double images_per_second,
-                   double wait_fraction) const;
+  std::string line(int64_t done, const std::string& metrics) const;
   std::ostream& out_;
-  int64_t steps_;
+  std::string label_;
+  int64_t total_;
   bool terminal_;
   int64_t last_plain_ = 0;
+  bool drawn_ = false;
   std::chrono::steady_clock::time_point start_;
 };
 
-// True when `out` is std::cout and standard output is a terminal.
+// " - 410 img/s - wait 3%": throughput and the share of the time spent waiting for decoding.
+std::string throughput_metrics(double images_per_second, double wait_fraction);
+
+// True when `out` is std::cout and standard output is a terminal, or std::cerr and standard
+// error is one.
 bool is_terminal(const std::ostream& out);
 
 // Lines and bars to `out` (the bar redrawn in place when `out` is a terminal). Stops the run once
@@ -48,13 +57,16 @@ class ConsoleObserver : public TrainObserver {
   void on_epoch_begin(int epoch, int epochs, int64_t steps) override;
   void on_step(const StepProgress& p) override;
   void on_epoch_end() override;
+  void on_pass_begin(const std::string& what, int64_t images) override;
+  void on_pass_progress(int64_t done, double wait_seconds) override;
+  void on_pass_end() override;
   bool stop_requested() override { return stop_ && *stop_; }
 
  private:
   std::ostream& out_;
   const std::atomic<bool>* stop_;
   bool terminal_;
-  std::unique_ptr<EpochProgress> bar_;
+  std::unique_ptr<ProgressBar> bar_;
 };
 
 }  // namespace catdog

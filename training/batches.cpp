@@ -16,7 +16,8 @@ void upload_vector(const std::vector<float>& values, Tensor& out, ExecContext& c
 
 std::string forward_dataset(Sequential& model, size_t end, const Dataset& dataset,
                             PipelineOptions options, Preprocess preprocess, ExecContext& ctx,
-                            const BatchSink& sink, BatchPipeline::Stats* stats) {
+                            const BatchSink& sink, BatchPipeline::Stats* stats,
+                            const PassProgress& progress) {
   options.shuffle = false;
   options.augment = false;
   BatchPipeline pipeline(dataset, options);
@@ -25,10 +26,13 @@ std::string forward_dataset(Sequential& model, size_t end, const Dataset& datase
   Tensor staging, input;
   const bool training = ctx.training;
   ctx.training = false;
+  int64_t done = 0;
   while (pipeline.next(batch)) {
     make_model_input(batch.images, preprocess, ctx, staging, input);
     const Tensor& output = model.forward(input, ctx, 0, end);
     sink(batch.indices, output);
+    done += static_cast<int64_t>(batch.indices.size());
+    if (progress) progress(done, pipeline.epoch_stats().wait_seconds);
   }
   ctx.training = training;
   if (stats) *stats = pipeline.epoch_stats();
@@ -87,7 +91,8 @@ struct Tally {
 }  // namespace
 
 Evaluation evaluate_dataset(Sequential& model, const Dataset& dataset, PipelineOptions options,
-                            Preprocess preprocess, ExecContext& ctx) {
+                            Preprocess preprocess, ExecContext& ctx,
+                            const PassProgress& progress) {
   Tally tally;
   BatchPipeline::Stats stats;
   const std::string summary = forward_dataset(
@@ -99,7 +104,7 @@ Evaluation evaluate_dataset(Sequential& model, const Dataset& dataset, PipelineO
         }
         tally.add(logits, indices, labels);
       },
-      &stats);
+      &stats, progress);
   Evaluation result = tally.finish();
   result.skipped = stats.skipped;
   result.summary = summary;

@@ -17,10 +17,14 @@ namespace catdog {
 // Forward layers [0, end) over every image of `dataset`, in dataset order, calling
 // sink(dataset indices, output batch) once per batch (the output is valid during the call only).
 // Returns the pipeline's summary line ("skipped N of M images").
+// `progress`, when set, is called after each batch with the images done so far (of the dataset's
+// size) and the seconds spent waiting for decoded data.
 using BatchSink = std::function<void(const std::vector<int64_t>& indices, const Tensor& output)>;
+using PassProgress = std::function<void(int64_t done, double wait_seconds)>;
 std::string forward_dataset(Sequential& model, size_t end, const Dataset& dataset,
                             PipelineOptions options, Preprocess preprocess, ExecContext& ctx,
-                            const BatchSink& sink, BatchPipeline::Stats* stats = nullptr);
+                            const BatchSink& sink, BatchPipeline::Stats* stats = nullptr,
+                            const PassProgress& progress = {});
 
 struct Evaluation {
   double loss = 0;
@@ -35,7 +39,8 @@ struct Evaluation {
 
 // Mean sigmoid + BCE and accuracy of a model whose last layer emits logits, over the dataset.
 Evaluation evaluate_dataset(Sequential& model, const Dataset& dataset, PipelineOptions options,
-                            Preprocess preprocess, ExecContext& ctx);
+                            Preprocess preprocess, ExecContext& ctx,
+                            const PassProgress& progress = {});
 
 // The same on cached features: layers [begin, end) on the cached frozen outputs of `slots`.
 Evaluation evaluate_cached(Sequential& model, size_t begin, const FeatureCache& cache,

@@ -28,6 +28,11 @@ class TrainObserver {
   virtual void on_step(const StepProgress& /*progress*/) {}
   // After the epoch's last step (or the step it stopped at), before its summary line.
   virtual void on_epoch_end() {}
+  // A pass of the frozen base over `images` photos (filling the feature cache, once a run): the
+  // photos done so far and the time spent waiting for decoded data, after each batch.
+  virtual void on_pass_begin(const std::string& /*what*/, int64_t /*images*/) {}
+  virtual void on_pass_progress(int64_t /*done*/, double /*wait_seconds*/) {}
+  virtual void on_pass_end() {}
   // Polled after every step: true makes train() checkpoint and return (what Ctrl-C asks for).
   // Nothing resets it, so a request made before train() starts, or during its setup, is honoured
   // after the first step (a run with nothing left to train after that step just finishes).

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/duration.h"             // human_duration
 #include "core/device.h"               // device_name, device memory stats and limit
 #include "core/error.h"                // CATDOG_CHECK, cat, fail
 #include "engine/feature_cache.h"      // the frozen base's outputs, computed once
@@ -191,11 +192,16 @@ void fill_feature_caches(Run& run) {
                                                 ? mem.limit - mem.reserved - margin : 0);
     cache = std::make_unique<FeatureCache>(static_cast<int64_t>(set.images.size()), feature,
                                            run.ctx.device, budget);
+    run.observer.on_pass_begin(cat("Frozen base (", which, ")"),
+                               static_cast<int64_t>(set.images.size()));
     const std::string summary = forward_dataset(
         model, run.frozen_end, set, run.pipe, run.setup.preprocess, run.ctx,
         [&](const std::vector<int64_t>& indices, const Tensor& features) {
           cache->store(indices, features, run.ctx.cuda);
-        });
+        },
+        nullptr,
+        [&](int64_t done, double wait_seconds) { run.observer.on_pass_progress(done, wait_seconds); });
+    run.observer.on_pass_end();
     run.say(cat("Feature cache (", which, "): ", cache->filled_count(), " images, ",
                 cache->bytes() >> 20, " MiB in ", device_name(cache->storage_device()),
                 " memory; ", summary));
@@ -212,7 +218,7 @@ void fill_feature_caches(Run& run) {
     }
   }
   run.result.extract_seconds = seconds_since(start);
-  run.say(cat("Frozen base ran once per image in ", run.result.extract_seconds, " s"));
+  run.say(cat("Frozen base ran once per image in ", human_duration(run.result.extract_seconds)));
 }
 
 std::unique_ptr<BatchSource> make_batch_source(const Run& run) {
