@@ -13,6 +13,7 @@
 
 #include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace catdog::cuda {
 
@@ -63,10 +64,10 @@ void column_sum(const Term& term, float* out, int64_t rows, int64_t channels,
             " scratch rows=", rows, " channels=", channels);
   const dim3 grid(static_cast<unsigned>((channels + kThreads - 1) / kThreads),
                   static_cast<unsigned>(chunks));
-  column_partial_kernel<<<grid, kThreads, 0, stream>>>(term, partial, rows, channels,
-                                                       rows_per_chunk);
+  launch(column_partial_kernel<Term>, grid, kThreads, 0, stream, term, partial, rows, channels,
+         rows_per_chunk);
   cudaCheckLaunch(what, " (column partial sums) rows=", rows, " channels=", channels);
-  column_total_kernel<<<grid.x, kThreads, 0, stream>>>(partial, out, chunks, channels);
+  launch(column_total_kernel, grid.x, kThreads, 0, stream, partial, out, chunks, channels);
   cudaCheckLaunch(what, " (column totals) rows=", rows, " channels=", channels);
   cudaCheck(cudaFreeAsync(partial, stream), what, " scratch");
 }
