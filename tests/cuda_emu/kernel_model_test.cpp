@@ -100,7 +100,11 @@ TEST(CudaEmu, AtomicAddLosesNoUpdate) {
   EXPECT_EQ(d, 150.0);
 }
 
-__global__ void write_one(int* out) { out[threadIdx.x] = 1; }
+// Each thread of one block writes its own element (threads with the same x and another y must
+// not share one: cuda-emu-tsan reported that race in an earlier version of this kernel).
+__global__ void write_one(int* out) {
+  out[threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)] = 1;
+}
 
 // The catdog::Error that cudaCheckLaunch throws after launching write_one with this shape ("" if
 // none); a refused launch must not have run.
