@@ -13,9 +13,16 @@
 #include <thread>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__) && __has_include(<sanitizer/common_interface_defs.h>)
-#include <sanitizer/common_interface_defs.h>
+// Under AddressSanitizer (gcc says so with __SANITIZE_ADDRESS__, clang with __has_feature).
+#if defined(__SANITIZE_ADDRESS__)
 #define CATDOG_EMU_DEATH_CALLBACK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CATDOG_EMU_DEATH_CALLBACK 1
+#endif
+#endif
+#if CATDOG_EMU_DEATH_CALLBACK
+#include <sanitizer/common_interface_defs.h>
 #endif
 
 namespace cuda_emu {
