@@ -17,6 +17,7 @@
 #include "kernels/activation.h"
 #include "kernels/batch_norm.h"
 #include "kernels/bias_activation.h"
+#include "kernels/conv_layout.h"
 #include "kernels/cpu/conv_geometry.h"
 #include "kernels/dropout.h"
 #include "kernels/global_average_pool2d.h"
@@ -233,6 +234,35 @@ TEST(KernelTwinsAtBlockEdges, SigmoidBce) {
     EXPECT_NEAR(sums[0], loss, 1e-9 * std::max(1.0, loss)) << n;
     EXPECT_EQ(sums[1], correct) << n;
     EXPECT_LE(twin_error(dzd, dz), 1e-5) << n;
+  }
+}
+
+// pad_nhwc and crop_nhwc have no CPU twin (only the cuDNN path uses them): against the loops.
+TEST(KernelTwinsAtBlockEdges, PadAndCropAreTheLoopsWrittenHere) {
+  std::mt19937 random(17);
+  for (int k = 0; k < 6; ++k) {
+    const int n = 1 + random() % 2, h = 1 + random() % 9, w = 1 + random() % 9;
+    const int c = 1 + 2 * (random() % 40), top = random() % 2, left = random() % 2;
+    const int hp = h + top + random() % 2, wp = w + left + random() % 2;
+    const Tensor x = random_tensor({n, h, w, c}, 22), xd = x.to(Device::cuda);
+    const Tensor dxp = random_tensor({n, hp, wp, c}, 23), dxpd = dxp.to(Device::cuda);
+    Tensor xpd = nan_tensor({n, hp, wp, c}, Device::cuda);
+    Tensor dxd = nan_tensor({n, h, w, c}, Device::cuda);
+    cuda::pad_nhwc(xd.raw(), xpd.raw(), DType::f32, n, h, w, c, hp, wp, top, left, gpu_stream());
+    cuda::crop_nhwc(dxpd.f32(), dxd.f32(), n, h, w, c, hp, wp, top, left, gpu_stream());
+    std::vector<float> xp_ref(size_t(n) * hp * wp * c, 0.0f), dx_ref(x.numel());
+    for (int b = 0; b < n; ++b)
+      for (int i = 0; i < h; ++i)
+        for (int j = 0; j < w; ++j)
+          for (int ch = 0; ch < c; ++ch) {
+            const size_t inside = ((size_t(b) * h + i) * w + j) * c + ch;
+            const size_t padded = ((size_t(b) * hp + i + top) * wp + j + left) * c + ch;
+            xp_ref[padded] = x.f32()[inside];
+            dx_ref[inside] = dxp.f32()[padded];
+          }
+    const std::string what = cat(to_string(x.shape()), " -> (", hp, ", ", wp, ")");
+    EXPECT_EQ(gpu_result(xpd), xp_ref) << what;
+    EXPECT_EQ(gpu_result(dxd), dx_ref) << what;
   }
 }
 
