@@ -4,13 +4,15 @@
 #
 #   scripts/test.sh                 Release build (CUDA backend when the toolkit is found) + ctest
 #   scripts/test.sh --preset asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   scripts/test.sh --preset cuda-emu   the CUDA kernels on the host emulator, against their CPU
+#                                   twins, under ASan + UBSan (docs/how-it-works.md, section 14)
 #   scripts/test.sh -L gpu          extra arguments go to ctest (here: only the GPU tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=default
 if [ "${1:-}" = "--preset" ]; then preset=$2; shift 2; fi
 jobs=$(nproc)
-if [ "$preset" = asan ]; then
+if [ "$preset" = asan ] || [ "$preset" = cuda-emu ]; then
   # Any leak, bad access or undefined behaviour fails its test; known leaks inside third-party
   # libraries (fontconfig under PLplot) are listed, with the reason, in tests/lsan.supp.
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"

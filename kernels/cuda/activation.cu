@@ -4,6 +4,7 @@
 #include "kernels/activation.h"
 #include "kernels/cuda/activate.cuh"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace catdog::cuda {
 
@@ -39,8 +40,8 @@ void activation_forward(const void* x, void* y, DType dtype, int64_t n, Activati
   if (n <= 0) return;
   with_element_type(dtype, "activation_forward", [&](auto tag) {
     using T = decltype(tag);
-    activation_forward_kernel<T><<<blocks_for(n), kThreads, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<T*>(y), n, act, alpha);
+    launch(activation_forward_kernel<T>, blocks_for(n), kThreads, 0, stream,
+           static_cast<const T*>(x), static_cast<T*>(y), n, act, alpha);
   });
   cudaCheckLaunch("activation_forward_kernel", "n=", n, " dtype=", dtype_name(dtype));
 }
@@ -48,7 +49,8 @@ void activation_forward(const void* x, void* y, DType dtype, int64_t n, Activati
 void activation_backward(const float* x, const float* y, const float* dy, float* dx, int64_t n,
                          Activation act, float alpha, Stream stream) {
   if (n <= 0) return;
-  activation_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(x, y, dy, dx, n, act, alpha);
+  launch(activation_backward_kernel, blocks_for(n), kThreads, 0, stream, x, y, dy, dx, n, act,
+         alpha);
   cudaCheckLaunch("activation_backward_kernel", "n=", n);
 }
 

@@ -5,6 +5,7 @@
 #include "kernels/batch_norm.h"
 #include "kernels/cuda/column_sum.cuh"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace catdog::cuda {
 
@@ -57,8 +58,8 @@ struct XhatDyTerm {
 void batch_norm_fold(const float* gamma, const float* beta, const float* mean, const float* var,
                      float eps, int64_t c, float* a, float* b, Stream stream) {
   if (c <= 0) return;
-  batch_norm_fold_kernel<<<blocks_for(c), kThreads, 0, stream>>>(gamma, beta, mean, var, eps, c,
-                                                                 a, b);
+  launch(batch_norm_fold_kernel, blocks_for(c), kThreads, 0, stream, gamma, beta, mean, var, eps, c,
+         a, b);
   cudaCheckLaunch("batch_norm_fold_kernel", "channels=", c);
 }
 
@@ -68,8 +69,8 @@ void channel_affine_forward(const void* x, void* y, DType dtype, int64_t rows, i
   if (n <= 0) return;
   with_element_type(dtype, "channel_affine_forward", [&](auto tag) {
     using T = decltype(tag);
-    channel_affine_kernel<T><<<blocks_for(n), kThreads, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<T*>(y), n, c, a, b);
+    launch(channel_affine_kernel<T>, blocks_for(n), kThreads, 0, stream, static_cast<const T*>(x),
+           static_cast<T*>(y), n, c, a, b);
   });
   cudaCheckLaunch("channel_affine_kernel", "rows=", rows, " channels=", c);
 }
@@ -79,7 +80,7 @@ void batch_norm_backward(const float* x, const float* dy, const float* a, const 
                          float* dgamma, float* dbeta, Stream stream) {
   const int64_t n = rows * c;
   if (dx && n > 0) {
-    channel_scale_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dy, dx, n, c, a);
+    launch(channel_scale_kernel, blocks_for(n), kThreads, 0, stream, dy, dx, n, c, a);
     cudaCheckLaunch("channel_scale_kernel", "rows=", rows, " channels=", c);
   }
   if (dgamma) {

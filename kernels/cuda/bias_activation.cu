@@ -5,6 +5,7 @@
 #include "kernels/cuda/activate.cuh"
 #include "kernels/cuda/column_sum.cuh"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace catdog::cuda {
 
@@ -31,8 +32,8 @@ void bias_activation_forward(void* y, DType dtype, const float* bias, int64_t ro
   if (!bias && act == Activation::linear) return;  // nothing to do
   with_element_type(dtype, "bias_activation_forward", [&](auto tag) {
     using T = decltype(tag);
-    bias_activation_kernel<T><<<blocks_for(n), kThreads, 0, stream>>>(static_cast<T*>(y), bias, n,
-                                                                      channels, act, alpha);
+    launch(bias_activation_kernel<T>, blocks_for(n), kThreads, 0, stream, static_cast<T*>(y), bias,
+           n, channels, act, alpha);
   });
   cudaCheckLaunch("bias_activation_kernel", "rows=", rows, " channels=", channels);
 }

@@ -14,6 +14,7 @@
 #include "core/cuda_checks.h"
 #include "core/device.h"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace catdog::cuda {
 
@@ -65,10 +66,10 @@ void column_sum(const Term& term, float* out, int64_t rows, int64_t channels,
   double* partial = static_cast<double*>(scratch.get());
   const dim3 grid(static_cast<unsigned>((channels + kThreads - 1) / kThreads),
                   static_cast<unsigned>(chunks));
-  column_partial_kernel<<<grid, kThreads, 0, stream>>>(term, partial, rows, channels,
-                                                       rows_per_chunk);
+  launch(column_partial_kernel<Term>, grid, kThreads, 0, stream, term, partial, rows, channels,
+         rows_per_chunk);
   cudaCheckLaunch(what, " (column partial sums) rows=", rows, " channels=", channels);
-  column_total_kernel<<<grid.x, kThreads, 0, stream>>>(partial, out, chunks, channels);
+  launch(column_total_kernel, grid.x, kThreads, 0, stream, partial, out, chunks, channels);
   cudaCheckLaunch(what, " (column totals) rows=", rows, " channels=", channels);
 }
 

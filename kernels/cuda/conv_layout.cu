@@ -2,6 +2,7 @@
 // zero padding / cropping for asymmetric 'same' convolutions, and element type conversion.
 #include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/conv_layout.h"
 
 namespace catdog::cuda {
@@ -85,8 +86,8 @@ void hwio_to_krsc(const float* hwio, void* krsc, DType dtype, int kh, int kw, in
   if (total <= 0) return;
   with_element_type(dtype, "hwio_to_krsc", [&](auto tag) {
     using T = decltype(tag);
-    hwio_to_krsc_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(hwio, static_cast<T*>(krsc),
-                                                                       kh, kw, c, f);
+    launch(hwio_to_krsc_kernel<T>, blocks_for(total), kThreads, 0, stream, hwio,
+           static_cast<T*>(krsc), kh, kw, c, f);
   });
   cudaCheckLaunch("hwio_to_krsc_kernel", "kernel (", kh, ", ", kw, ", ", c, ", ", f, ")");
 }
@@ -95,7 +96,7 @@ void krsc_to_hwio(const float* krsc, float* hwio, int kh, int kw, int c, int f,
                   cudaStream_t stream) {
   const int64_t total = int64_t(kh) * kw * c * f;
   if (total <= 0) return;
-  krsc_to_hwio_kernel<<<blocks_for(total), kThreads, 0, stream>>>(krsc, hwio, kh, kw, c, f);
+  launch(krsc_to_hwio_kernel, blocks_for(total), kThreads, 0, stream, krsc, hwio, kh, kw, c, f);
   cudaCheckLaunch("krsc_to_hwio_kernel", "kernel (", kh, ", ", kw, ", ", c, ", ", f, ")");
 }
 
@@ -105,8 +106,8 @@ void pad_nhwc(const void* x, void* xp, DType dtype, int n, int h, int w, int c, 
   if (total <= 0) return;
   with_element_type(dtype, "pad_nhwc", [&](auto tag) {
     using T = decltype(tag);
-    pad_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<T*>(xp), n, h, w, c, hp, wp, top, left);
+    launch(pad_kernel<T>, blocks_for(total), kThreads, 0, stream, static_cast<const T*>(x),
+           static_cast<T*>(xp), n, h, w, c, hp, wp, top, left);
   });
   cudaCheckLaunch("pad_kernel", "x (", n, ", ", h, ", ", w, ", ", c, ") -> (", hp, ", ", wp, ")");
 }
@@ -115,7 +116,8 @@ void crop_nhwc(const float* dxp, float* dx, int n, int h, int w, int c, int hp, 
                int left, cudaStream_t stream) {
   const int64_t total = int64_t(n) * h * w * c;
   if (total <= 0) return;
-  crop_kernel<<<blocks_for(total), kThreads, 0, stream>>>(dxp, dx, n, h, w, c, hp, wp, top, left);
+  launch(crop_kernel, blocks_for(total), kThreads, 0, stream, dxp, dx, n, h, w, c, hp, wp, top,
+         left);
   cudaCheckLaunch("crop_kernel", "dx (", n, ", ", h, ", ", w, ", ", c, ") from (", hp, ", ", wp,
                   ")");
 }
@@ -127,8 +129,8 @@ void convert_elements(const void* src, DType src_dtype, void* dst, DType dst_dty
     using S = decltype(src_tag);
     with_element_type(dst_dtype, "convert (destination)", [&](auto dst_tag) {
       using D = decltype(dst_tag);
-      convert_kernel<S, D><<<blocks_for(n), kThreads, 0, stream>>>(static_cast<const S*>(src),
-                                                                   static_cast<D*>(dst), n);
+      launch(convert_kernel<S, D>, blocks_for(n), kThreads, 0, stream, static_cast<const S*>(src),
+             static_cast<D*>(dst), n);
     });
   });
   cudaCheckLaunch("convert_kernel", n, " elements ", dtype_name(src_dtype), " -> ",

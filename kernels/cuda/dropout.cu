@@ -4,6 +4,7 @@
 #include "core/cuda_checks.h"
 #include "kernels/cpu/dropout_mask.h"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/dropout.h"
 
 namespace catdog::cuda {
@@ -22,10 +23,11 @@ __global__ void dropout_kernel(const float* in, float* out, int64_t n, float rat
   }
 }
 
-void launch(const float* in, float* out, int64_t n, float rate, uint64_t seed, uint64_t stream_id,
-            uint64_t step, Stream stream, const char* what) {
+void run_dropout(const float* in, float* out, int64_t n, float rate, uint64_t seed,
+                 uint64_t stream_id, uint64_t step, Stream stream, const char* what) {
   if (n <= 0) return;
-  dropout_kernel<<<blocks_for(n), kThreads, 0, stream>>>(in, out, n, rate, seed, stream_id, step);
+  launch(dropout_kernel, blocks_for(n), kThreads, 0, stream, in, out, n, rate, seed, stream_id,
+         step);
   cudaCheckLaunch(what, "n=", n, " rate=", rate);
 }
 
@@ -33,12 +35,12 @@ void launch(const float* in, float* out, int64_t n, float rate, uint64_t seed, u
 
 void dropout_forward(const float* x, float* y, int64_t n, float rate, uint64_t seed,
                      uint64_t stream_id, uint64_t step, Stream stream) {
-  launch(x, y, n, rate, seed, stream_id, step, stream, "dropout_kernel (forward)");
+  run_dropout(x, y, n, rate, seed, stream_id, step, stream, "dropout_kernel (forward)");
 }
 
 void dropout_backward(const float* dy, float* dx, int64_t n, float rate, uint64_t seed,
                       uint64_t stream_id, uint64_t step, Stream stream) {
-  launch(dy, dx, n, rate, seed, stream_id, step, stream, "dropout_kernel (backward)");
+  run_dropout(dy, dx, n, rate, seed, stream_id, step, stream, "dropout_kernel (backward)");
 }
 
 }  // namespace catdog::cuda

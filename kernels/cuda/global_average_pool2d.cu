@@ -2,6 +2,7 @@
 // backward. Twin of kernels/cpu/global_average_pool2d.cpp.
 #include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/global_average_pool2d.h"
 
 namespace catdog::cuda {
@@ -41,8 +42,8 @@ void global_average_pool2d_forward(const void* x, void* y, DType dtype, int64_t 
   if (n * c <= 0) return;
   with_element_type(dtype, "global_average_pool2d_forward", [&](auto tag) {
     using T = decltype(tag);
-    global_avg_pool_forward_kernel<T><<<blocks_for(n * c), kThreads, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<T*>(y), n, hw, c);
+    launch(global_avg_pool_forward_kernel<T>, blocks_for(n * c), kThreads, 0, stream,
+           static_cast<const T*>(x), static_cast<T*>(y), n, hw, c);
   });
   cudaCheckLaunch("global_avg_pool_forward_kernel", "x (", n, ", ", hw, ", ", c, ")");
 }
@@ -50,8 +51,8 @@ void global_average_pool2d_forward(const void* x, void* y, DType dtype, int64_t 
 void global_average_pool2d_backward(const float* dy, float* dx, int64_t n, int64_t hw, int64_t c,
                                     Stream stream) {
   if (n * hw * c <= 0) return;
-  global_avg_pool_backward_kernel<<<blocks_for(n * hw * c), kThreads, 0, stream>>>(dy, dx, n, hw,
-                                                                                   c);
+  launch(global_avg_pool_backward_kernel, blocks_for(n * hw * c), kThreads, 0, stream, dy, dx, n,
+         hw, c);
   cudaCheckLaunch("global_avg_pool_backward_kernel", "dx (", n, ", ", hw, ", ", c, ")");
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/max_pool2d.h"
 
 namespace catdog::cuda {
@@ -127,8 +128,8 @@ void max_pool2d_forward(const WindowGeometry& g, const void* x, void* y, DType d
   if (total <= 0) return;
   with_element_type(dtype, "max_pool2d_forward", [&](auto tag) {
     using T = decltype(tag);
-    max_pool_forward_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<T*>(y), s);
+    launch(max_pool_forward_kernel<T>, blocks_for(total), kThreads, 0, stream,
+           static_cast<const T*>(x), static_cast<T*>(y), s);
   });
   cudaCheckLaunch("max_pool_forward_kernel", describe(s));
 }
@@ -138,7 +139,7 @@ void max_pool2d_backward(const WindowGeometry& g, const float* x, const float* d
   const PoolShape s = pool_shape(g);
   const int64_t total = int64_t(s.n) * s.h * s.w * s.c;
   if (total <= 0) return;
-  max_pool_backward_kernel<<<blocks_for(total), kThreads, 0, stream>>>(x, dy, dx, s);
+  launch(max_pool_backward_kernel, blocks_for(total), kThreads, 0, stream, x, dy, dx, s);
   cudaCheckLaunch("max_pool_backward_kernel", describe(s));
 }
 

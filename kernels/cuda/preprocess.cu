@@ -2,6 +2,7 @@
 // kernels/cpu/preprocess.cpp.
 #include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/preprocess.h"
 
 namespace catdog::cuda {
@@ -42,8 +43,8 @@ void preprocess(const uint8_t* in, int64_t pixels, Preprocess mode, void* out, D
   if (pixels <= 0) return;
   with_element_type(out_dtype, "preprocess", [&](auto tag) {
     using T = decltype(tag);
-    preprocess_kernel<T><<<blocks_for(pixels * 3), kThreads, 0, stream>>>(
-        in, pixels, mode, static_cast<T*>(out));
+    launch(preprocess_kernel<T>, blocks_for(pixels * 3), kThreads, 0, stream, in, pixels, mode,
+           static_cast<T*>(out));
   });
   cudaCheckLaunch("preprocess_kernel", pixels, " pixels, mode ", preprocess_name(mode), " to ",
                   dtype_name(out_dtype));

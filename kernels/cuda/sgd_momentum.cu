@@ -2,6 +2,7 @@
 // kernels/cpu/sgd_momentum.cpp.
 #include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/sgd_momentum.h"
 
 namespace catdog::cuda {
@@ -24,7 +25,7 @@ __global__ void sgd_momentum_kernel(float* w, float* v, const float* g, int64_t 
 void sgd_momentum_update(float* w, float* v, const float* g, int64_t n, float lr, float momentum,
                          Stream stream) {
   if (n <= 0) return;
-  sgd_momentum_kernel<<<blocks_for(n), kThreads, 0, stream>>>(w, v, g, n, lr, momentum);
+  launch(sgd_momentum_kernel, blocks_for(n), kThreads, 0, stream, w, v, g, n, lr, momentum);
   cudaCheckLaunch("sgd_momentum_kernel", "n=", n);
 }
 

@@ -2,6 +2,7 @@
 // accuracy count and gradient in one pass). Twin of kernels/cpu/sigmoid_bce.cpp.
 #include "core/cuda_checks.h"
 #include "kernels/cuda/element_types.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/sigmoid_bce.h"
 
 namespace catdog::cuda {
@@ -47,7 +48,7 @@ __global__ void sigmoid_bce_kernel(const float* z, const float* t, float* dz, in
 
 void sigmoid_bce(const float* z, const float* t, float* dz, int64_t n, double* loss_sum,
                  double* correct, Stream stream) {
-  sigmoid_bce_kernel<<<1, kReduceThreads, 0, stream>>>(z, t, dz, n, loss_sum, correct);
+  launch(sigmoid_bce_kernel, 1, kReduceThreads, 0, stream, z, t, dz, n, loss_sum, correct);
   cudaCheckLaunch("sigmoid_bce_kernel", "n=", n);
 }
 

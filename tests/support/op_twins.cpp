@@ -4,7 +4,7 @@
 
 #include "core/device.h"
 #include "core/error.h"
-#if CATDOG_WITH_CUDA
+#if CATDOG_WITH_CUDA && !CATDOG_CUDA_EMU
 #include "core/cuda_context.h"
 #endif
 
@@ -17,7 +17,9 @@ Tensor nan_tensor(const Shape& shape, Device device) {
 }
 
 Stream gpu_stream() {
-#if CATDOG_WITH_CUDA
+#if CATDOG_CUDA_EMU
+  return nullptr;  // the emulator's launches are synchronous: any stream is the default one
+#elif CATDOG_WITH_CUDA
   return cuda::default_context().compute;
 #else
   fail("gpu_stream: built without the CUDA backend");

@@ -35,6 +35,7 @@ bool gpu_required();
 Tensor random_tensor(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f);
 
 // max |a - b| / max(max |b|, tiny): the relative error the reference fixtures are judged by.
+// A NaN on one side only (an unwritten element of a NaN-poisoned output) counts as infinite.
 double max_relative_error(const std::vector<float>& a, const std::vector<float>& b);
 double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b);
 
