@@ -42,7 +42,16 @@ void device_fill_f32(float* dst, size_t count, float value, CudaContext*) {
 }
 
 DeviceMemoryStats device_memory_stats() { return {}; }
+void copy_rows_on_gpu(void* dst, const int64_t* dst_rows, const void* src, const int64_t* src_rows,
+                      size_t count, size_t row_bytes, CudaContext*) {
+  for (size_t i = 0; i < count; ++i) {
+    std::memmove(static_cast<char*>(dst) + static_cast<size_t>(dst_rows[i]) * row_bytes,
+                 static_cast<const char*>(src) + static_cast<size_t>(src_rows[i]) * row_bytes,
+                 row_bytes);
+  }
+}
 void reset_device_memory_peak() {}
+void sample_device_memory() {}
 void set_device_memory_limit(size_t) {}
 std::string precision_unsupported_reason(const char*) { return {}; }
 void device_synchronize() {}
