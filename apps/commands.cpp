@@ -75,8 +75,8 @@ int run_evaluate(const EvaluateOptions& o, std::ostream& out) {
   pipe.batch_size = o.batch;
   pipe.workers = o.workers;
   pipe.pinned = ctx.on_gpu();
-  ProgressBar bar(std::cerr, "evaluate", static_cast<int64_t>(dataset.images.size()),
-                  is_terminal(std::cerr));
+  ProgressBar bar(out, "evaluate", static_cast<int64_t>(dataset.images.size()),
+                  is_terminal(out));
   const Evaluation e = evaluate_dataset(
       setup.model, dataset, pipe, setup.preprocess, ctx, [&](int64_t done, double wait_seconds) {
         const double elapsed = std::max(bar.elapsed_seconds(), 1e-9);
@@ -158,8 +158,8 @@ int run_extract(const ExtractOptions& o, std::ostream& out) {
   const Shape feature = model.layer_output_shape(model.size() - 1, static_cast<int64_t>(o.images.size()));
   Tensor features(feature);
   Tensor staging, input;
-  ProgressBar bar(std::cerr, "extract", static_cast<int64_t>(o.images.size()),
-                  is_terminal(std::cerr));
+  ProgressBar bar(out, "extract", static_cast<int64_t>(o.images.size()),
+                  is_terminal(out));
   for (size_t start = 0; start < o.images.size(); start += static_cast<size_t>(o.batch)) {
     const size_t stop = std::min(o.images.size(), start + static_cast<size_t>(o.batch));
     const Tensor pixels = load_pixels({o.images.begin() + start, o.images.begin() + stop}, 224,

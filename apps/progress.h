@@ -5,8 +5,8 @@
 //   12/38 [=========>..................] - ETA: 7.00 s - loss: 0.2412 - accuracy: 0.9102 - 410 img/s - wait 3%
 //   Frozen base (train): 1200/2400 [==============>...............] - ETA: 22.5 s - 53 img/s - wait 0%
 // redrawn in place on a terminal; on a pipe or file, a plain line every ~10% instead, so logs stay
-// readable. `extract` and `evaluate` draw the same bar on standard error (their results go to
-// standard output).
+// readable. `extract` and `evaluate` draw the same bar (standard error stays for the one error
+// line a failed run prints).
 #pragma once
 
 #include <atomic>
