@@ -19,6 +19,7 @@
 #include "training/model_setup.h"      // build_training_model, load_trained_model
 #include "training/run_context.h"      // make_exec_context
 #include "training/run_files.h"        // history.csv, curves.png, train.log
+#include "training/tensorboard.h"      // events.out.tfevents.*
 #include "training/settings.h"         // check_training_settings, check_image_size
 #include "weights/atomic_file.h"       // remove_stale_temporaries
 #include "weights/keras_h5.h"          // save_keras_model
@@ -67,6 +68,7 @@ struct Run {
   fs::path run_dir;
   std::string model_path, checkpoint_path;
   std::unique_ptr<RunLog> log;
+  std::unique_ptr<EventWriter> events;  // TensorBoard's view of the run
   ModelSetup setup;
   Progress progress;
   Dataset train_set, test_set;
@@ -108,6 +110,7 @@ void open_run(Run& run) {
   for (const char* name : {"model.h5", "checkpoint.h5", "history.csv", "curves.png"})
     stale += remove_stale_temporaries((run.run_dir / name).string());
   if (stale > 0) run.log->line(cat("removed ", stale, " temporary files of a killed run"));
+  run.events = std::make_unique<EventWriter>(run.run_dir.string());
   run.result.model_path = run.model_path;
 
   if (o.resume) {
@@ -245,6 +248,7 @@ bool run_epoch(Run& run, BatchSource& batches, int epoch, Clock::time_point epoc
     const StepResult r = train_step(run.setup.model, *batch.input, run.labels_device, *run.sgd,
                                     run.ctx, run.dlogits, batch.begin);
     ++run.steps_this_call;
+    run.events->scalar("batch/loss", static_cast<int64_t>(run.ctx.step), r.loss);
     if (run.ctx.on_gpu() && step == first) sample_device_memory();  // workspaces are grown now
     if (!std::isfinite(r.loss)) {
       fail(diverged(run, cat("the loss is ", r.loss, " at epoch ", epoch, ", step ", step + 1,
@@ -327,6 +331,12 @@ void end_epoch(Run& run, const EpochRecord& record) {
   next.history.push_back(record);
   run.progress = std::move(next);
   write_history_csv((run.run_dir / "history.csv").string(), run.progress.history);
+  for (const auto& [tag, value] : {std::pair<const char*, double>{"epoch/loss", record.loss},
+                                   {"epoch/accuracy", record.accuracy},
+                                   {"epoch/val_loss", record.val_loss},
+                                   {"epoch/val_accuracy", record.val_accuracy}}) {
+    if (std::isfinite(value)) run.events->scalar(tag, record.epoch, value);  // NaN: not validated
+  }
   std::string why;
   if (!draw_curves((run.run_dir / "curves.png").string(), run.progress.history, &why)) {
     run.log->line("curves.png not drawn: " + why);
