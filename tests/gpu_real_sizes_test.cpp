@@ -213,17 +213,9 @@ TEST(GpuRealSizes, TwoEpochTrainMatchesTheCpu) {
   CATDOG_REQUIRE_GPU();
   const std::string data = test::write_small_dataset(test::temp_dir("gpu_train_data"), 24, 64, 3);
   const auto run = [&](const char* device) {
-    TrainOptions o;
-    o.data_dir = data;
-    o.out_dir = test::temp_dir(cat("gpu_train_", device));
-    o.model = "vgg1";
-    o.image_size = 32;
-    o.batch = 8;
+    TrainOptions o = test::small_run(data, test::temp_dir(cat("gpu_train_", device)));
     o.epochs = 2;
-    o.lr = 0.01f;
     o.device = device;
-    o.workers = 2;
-    o.seed = 5;
     std::ostringstream quiet;
     return train(o, quiet);
   };

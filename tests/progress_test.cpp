@@ -71,16 +71,12 @@ struct PassRecorder : TrainObserver {
 TEST(PassProgress, FeatureCacheFillReportsEachBatch) {
   CATDOG_REQUIRE_SHARED(weights, "weights/tiny_darknet_imagenet.h5");
   const std::string data = test::write_small_dataset(test::temp_dir("progress_data"), 12, 64, 3);
-  TrainOptions o;
-  o.data_dir = data;
-  o.out_dir = test::temp_dir("progress_run");
+  TrainOptions o = test::small_run(data, test::temp_dir("progress_run"));
   o.model = "tiny-darknet";
   o.weights = weights;
   o.image_size = 64;
   o.batch = 4;
   o.epochs = 1;
-  o.device = "cpu";
-  o.workers = 2;
   o.cache_features = "on";
   PassRecorder recorder;
   train(o, recorder);

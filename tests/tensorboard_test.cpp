@@ -128,16 +128,9 @@ class TensorBoardRun : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     const std::string data = test::write_small_dataset(test::temp_dir("tensorboard_data"), 12, 64, 3);
-    TrainOptions o;
-    o.data_dir = data;
-    o.out_dir = test::temp_dir("tensorboard_run");
-    o.model = "vgg1";
-    o.image_size = 32;
-    o.batch = 8;
+    TrainOptions o = test::small_run(data, test::temp_dir("tensorboard_run"));
     o.epochs = 2;
-    o.lr = 0.01f;
-    o.device = "cpu";
-    o.workers = 2;
+    o.seed = 1;
     std::ostringstream quiet;
     result_ = new TrainResult(train(o, quiet));
     dir_ = new std::string(o.out_dir);

@@ -32,20 +32,7 @@ std::string small_dataset(const std::string& name, int per_class) {
 }
 
 // vgg1 at 32x32: 18 train images per class -> 36 images, 5 batches of 8 per epoch.
-TrainOptions small_run(const std::string& data, const std::string& out) {
-  TrainOptions o;
-  o.data_dir = data;
-  o.out_dir = out;
-  o.model = "vgg1";
-  o.image_size = 32;
-  o.batch = 8;
-  o.epochs = 4;
-  o.lr = 0.01f;
-  o.device = "cpu";
-  o.workers = 2;
-  o.seed = 5;
-  return o;
-}
+using test::small_run;
 
 // Accuracy the trainer test's run must reach in its last epoch, train and test (it gets ~0.94;
 // chance, where a broken trainer stays, is 0.5).

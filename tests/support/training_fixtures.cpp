@@ -27,4 +27,19 @@ std::vector<float> saved_weights(const std::string& model_h5) {
   return all;
 }
 
+TrainOptions small_run(const std::string& data, const std::string& out) {
+  TrainOptions o;
+  o.data_dir = data;
+  o.out_dir = out;
+  o.model = "vgg1";
+  o.image_size = 32;
+  o.batch = 8;
+  o.epochs = 4;
+  o.lr = 0.01f;
+  o.device = "cpu";
+  o.workers = 2;
+  o.seed = 5;
+  return o;
+}
+
 }  // namespace catdog::test
