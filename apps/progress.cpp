@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/one_line.h"
+
 namespace catdog {
 
 bool is_terminal(const std::ostream& out) { return &out == &std::cout && isatty(STDOUT_FILENO); }
@@ -56,7 +58,7 @@ void EpochProgress::finish() {
 ConsoleObserver::ConsoleObserver(std::ostream& out, const std::atomic<bool>* stop)
     : out_(out), stop_(stop), terminal_(is_terminal(out)) {}
 
-void ConsoleObserver::say(const std::string& line) { out_ << line << "\n" << std::flush; }
+void ConsoleObserver::say(const std::string& line) { out_ << one_line(line) << "\n" << std::flush; }
 
 void ConsoleObserver::on_epoch_begin(int epoch, int epochs, int64_t steps) {
   bar_ = std::make_unique<EpochProgress>(out_, epoch, epochs, steps, terminal_);
