@@ -30,7 +30,7 @@ std::vector<std::string> weight_paths(const std::string& layer, const std::strin
 }
 
 StoredWeight read_weight(hid_t group, const std::string& layer, const std::string& name,
-                         const std::string& context, bool allow_integer) {
+                         const std::string& context, bool allow_integer, uint64_t max_elements) {
   std::vector<std::string> paths = weight_paths(layer, name);
   h5::Handle dataset;
   for (const std::string& path : paths) {
@@ -45,19 +45,20 @@ StoredWeight read_weight(hid_t group, const std::string& layer, const std::strin
   StoredWeight weight;
   weight.name = name;
   h5::read_float_dataset(dataset.get(), context + ": weight '" + name + "'", weight.shape,
-                         weight.values, allow_integer);
+                         weight.values, allow_integer, max_elements);
   return weight;
 }
 
 std::vector<StoredWeight> read_weights_of_group(hid_t group, const std::string& layer,
-                                                const std::string& context, bool allow_integer) {
+                                                const std::string& context, bool allow_integer,
+                                                uint64_t max_elements) {
   bool present = false;
   std::vector<std::string> names =
       h5::read_string_list_attribute(group, "weight_names", context, &present);
   CATDOG_CHECK(present, context, ": no weight_names attribute (not a Keras weights group)");
   std::vector<StoredWeight> weights;
   for (const std::string& name : names)
-    weights.push_back(read_weight(group, layer, name, context, allow_integer));
+    weights.push_back(read_weight(group, layer, name, context, allow_integer, max_elements));
   return weights;
 }
 
@@ -65,7 +66,7 @@ std::vector<StoredWeight> read_weights_of_group(hid_t group, const std::string& 
 
 namespace {
 
-KerasH5 read_in_this_process(const std::string& path) {
+KerasH5 read_in_this_process(const std::string& path, const WeightLimit& weight_limit) {
   h5::Session session;
   h5::Handle file = h5::open_file_for_reading(path);
   hid_t root = file.get();
@@ -78,6 +79,8 @@ KerasH5 read_in_this_process(const std::string& path) {
   out.catdog_state = h5::has_link(root, "catdog_state")
                          ? h5::read_string_dataset(root, "catdog_state", path)
                          : h5::read_string_attribute(root, "catdog_state", path);
+
+  const uint64_t max_elements = weight_limit ? weight_limit(out) : UINT64_MAX;
 
   // A full-model file keeps the weights in "model_weights"; a weights file at the root.
   h5::Handle model_weights;
@@ -108,13 +111,13 @@ KerasH5 read_in_this_process(const std::string& path) {
     CATDOG_CHECK(!name.empty() && h5::is_group(weights_root, name), path, ": layer_names lists '",
                  name, "' but the file has no group of that name");
     h5::Handle group = h5::open_group(weights_root, name, path);
-    out.layers.push_back({name, read_weights_of_group(group.get(), name, context, false)});
+    out.layers.push_back({name, read_weights_of_group(group.get(), name, context, false, max_elements)});
   }
 
   if (h5::is_group(root, "optimizer_weights")) {
     h5::Handle group = h5::open_group(root, "optimizer_weights", path);
     out.optimizer_weights =
-        read_weights_of_group(group.get(), "", path + ": optimizer_weights", true);
+        read_weights_of_group(group.get(), "", path + ": optimizer_weights", true, max_elements);
   }
   return out;
 }
@@ -141,7 +144,7 @@ constexpr int kChildCleanError = 71;
 constexpr int kChildOutOfMemory = 72;
 constexpr int kChildOtherException = 73;
 
-void check_hdf5_survives(const std::string& path) {
+void check_hdf5_survives(const std::string& path, const WeightLimit& weight_limit) {
   std::cout.flush();
   std::cerr.flush();
   const pid_t pid = ::fork();
@@ -159,7 +162,7 @@ void check_hdf5_survives(const std::string& path) {
     // Exit codes no runtime picks for itself: a sanitizer reports a crash and exits with 1.
     int code = kChildReadOk;
     try {
-      read_in_this_process(path);
+      read_in_this_process(path, weight_limit);
     } catch (const Error&) {
       code = kChildCleanError;  // the parent's own read reports it
     } catch (const std::bad_alloc&) {
@@ -187,9 +190,9 @@ void check_hdf5_survives(const std::string& path) {
 
 }  // namespace
 
-KerasH5 read_keras_h5(const std::string& path) {
-  check_hdf5_survives(path);
-  return read_in_this_process(path);
+KerasH5 read_keras_h5(const std::string& path, const WeightLimit& weight_limit) {
+  check_hdf5_survives(path, weight_limit);
+  return read_in_this_process(path, weight_limit);
 }
 
 }  // namespace catdog
