@@ -21,6 +21,7 @@
 #include "layers/dense.h"
 #include "weights/keras_h5.h"
 #include "weights/npy.h"
+#include "core/one_line.h"
 
 namespace fs = std::filesystem;
 
@@ -28,25 +29,30 @@ namespace catdog {
 
 namespace {
 
-// Decode and resize (nearest, as Keras) images[begin, end) into a uint8 (n, size, size, 3) batch.
-// Unreadable files go to *bad (when given) and are left out; otherwise they throw.
+// Decode and resize (nearest, as Keras) `paths` into a uint8 (n, size, size, 3) batch, one image
+// at a time: only one full-size photo (at most DecodeOptions::max_pixels, 300 MB) is ever held, so
+// a chunk of 100-megapixel photos costs one of them plus the small batch. Unreadable files go to
+// *bad (when given) and are left out; otherwise they throw.
 Tensor load_pixels(const std::vector<std::string>& paths, int size,
                    std::vector<std::string>* kept, std::vector<std::string>* bad) {
-  std::vector<Image> images;
+  const size_t stride = static_cast<size_t>(size) * size * 3;
+  std::vector<uint8_t> rows, bytes;  // rows: the resized images so far
+  Image image;                       // the one full-size decode, its memory reused
   for (const std::string& path : paths) {
     try {
-      images.push_back(decode_image_file(path));
-      if (kept) kept->push_back(path);
+      read_file_bytes(path, bytes);
+      decode_image_memory_into(bytes.data(), bytes.size(), path, DecodeOptions{}, image);
     } catch (const Error& e) {
       if (!bad) throw;
       bad->push_back(e.what());
+      continue;
     }
+    if (kept) kept->push_back(path);
+    rows.resize(rows.size() + stride);
+    resize_rgb(image, size, size, ResizeMode::nearest, rows.data() + rows.size() - stride);
   }
-  Tensor pixels({static_cast<int64_t>(images.size()), size, size, 3}, DType::u8);
-  const size_t stride = static_cast<size_t>(size) * size * 3;
-  for (size_t i = 0; i < images.size(); ++i) {
-    resize_rgb(images[i], size, size, ResizeMode::nearest, pixels.u8() + i * stride);
-  }
+  Tensor pixels({static_cast<int64_t>(rows.size() / stride), size, size, 3}, DType::u8);
+  std::copy(rows.begin(), rows.end(), pixels.u8());
   return pixels;
 }
 
@@ -109,7 +115,7 @@ int run_predict(const PredictOptions& o, std::ostream& out) {
     const std::vector<std::string> chunk(o.images.begin() + start, o.images.begin() + stop);
     std::vector<std::string> kept, bad;
     const Tensor pixels = load_pixels(chunk, setup.image_size, &kept, &bad);
-    for (const std::string& why : bad) std::cerr << "warning: " << why << "\n";
+    for (const std::string& why : bad) std::cerr << "warning: " << one_line(why) << "\n";
     bad_count += static_cast<int64_t>(bad.size());
     if (kept.empty()) continue;
     make_model_input(pixels, setup.preprocess, ctx, staging, input);
@@ -118,7 +124,7 @@ int run_predict(const PredictOptions& o, std::ostream& out) {
       const float p = sigmoid(logits[i]);
       char line[64];
       std::snprintf(line, sizeof line, "\t%.6f\t", p);
-      out << kept[i] << line << class_names[p >= 0.5f ? 1 : 0] << "\n";
+      out << one_line(kept[i]) << line << class_names[p >= 0.5f ? 1 : 0] << "\n";
     }
   }
   if (bad_count) std::cerr << "skipped " << bad_count << " of " << o.images.size() << " images\n";

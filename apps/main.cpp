@@ -16,6 +16,7 @@
 #include "data/dataset.h"
 #include "data/synth.h"
 #include "core/error.h"
+#include "core/one_line.h"
 
 namespace {
 
@@ -154,7 +155,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --help-all
-    std::cerr << "catdog: error: " << e.what() << " (catdog "
+    std::cerr << "catdog: error: " << catdog::one_line(e.what()) << " (catdog "
               << (argc > 1 && argv[1][0] != '-' ? std::string(argv[1]) + " " : "")
               << "--help shows the usage)\n";
     return 2;
@@ -192,13 +193,13 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const catdog::Error& e) {
-    std::cerr << "catdog: error: " << e.what() << "\n";
+    std::cerr << "catdog: error: " << catdog::one_line(e.what()) << "\n";
     return 1;
   } catch (const std::bad_alloc&) {
     std::cerr << "catdog: error: out of memory\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "catdog: error: " << e.what() << "\n";
+    std::cerr << "catdog: error: " << catdog::one_line(e.what()) << "\n";
     return 1;
   }
   return 0;

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "core/duration.h"
+#include "core/one_line.h"
 
 namespace catdog {
 
@@ -65,7 +66,7 @@ std::string throughput_metrics(double images_per_second, double wait_fraction) {
 ConsoleObserver::ConsoleObserver(std::ostream& out, const std::atomic<bool>* stop)
     : out_(out), stop_(stop), terminal_(is_terminal(out)) {}
 
-void ConsoleObserver::say(const std::string& line) { out_ << line << "\n" << std::flush; }
+void ConsoleObserver::say(const std::string& line) { out_ << one_line(line) << "\n" << std::flush; }
 
 void ConsoleObserver::on_epoch_begin(int epoch, int epochs, int64_t steps) {
   out_ << "Epoch " << epoch << "/" << epochs << "\n" << std::flush;

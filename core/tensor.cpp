@@ -14,6 +14,15 @@ int64_t numel(const Shape& shape) {
   return n;
 }
 
+int64_t checked_numel(const Shape& shape, int64_t limit) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d > 0 && n > limit / d)) return -1;
+    n *= d;
+  }
+  return n;
+}
+
 std::string to_string(const Shape& shape) {
   std::string out = "(";
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -73,7 +82,8 @@ Storage::~Storage() {
 
 Tensor::Tensor(Shape shape, DType dtype, Device device, bool pinned)
     : shape_(std::move(shape)), dtype_(dtype) {
-  for (int64_t d : shape_) CATDOG_CHECK(d >= 0, "negative dimension in tensor shape ", to_string(shape_));
+  CATDOG_CHECK(checked_numel(shape_, INT64_MAX / 8) >= 0, "tensor shape ", to_string(shape_),
+               " has a negative dimension or more elements than 64 bits count in bytes");
   storage_ = std::make_shared<Storage>(nbytes(), device, pinned);
 }
 

@@ -19,6 +19,9 @@ struct CudaContext;  // core/cuda_context.h
 using Shape = std::vector<int64_t>;
 
 int64_t numel(const Shape& shape);
+// The product of `shape`'s dimensions counted without overflow: -1 when a dimension is negative or
+// the product would exceed `limit`. For shapes that come from a file, before anything is sized.
+int64_t checked_numel(const Shape& shape, int64_t limit);
 std::string to_string(const Shape& shape);  // "(64, 224, 224, 3)"
 
 // Element types. f16/bf16 hold the frozen part of a model in reduced precision on the GPU; u8 holds

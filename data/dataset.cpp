@@ -22,21 +22,32 @@ bool hidden(const fs::path& p) { return !p.filename().empty() && p.filename().st
 // Image files under `dir`, recursively (Keras follows sub-folders too), sorted. Linked folders
 // are followed, but each real folder is read once: a link loop (cats/again -> ..) or a link to a
 // folder already read adds nothing. Links that lead nowhere (dangling, or to themselves) are
-// skipped, as broken entries.
+// skipped, as broken entries. A folder that cannot be read (no permission) is named: the
+// iterator's own error does not say which one it was.
 std::vector<std::string> images_under(const fs::path& dir) {
   std::vector<std::string> found;
   std::set<fs::path> folders_read = {fs::canonical(dir)};
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink);
-       it != fs::recursive_directory_iterator(); ++it) {
+  std::error_code read_error;
+  auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink,
+                                             read_error);
+  CATDOG_CHECK(!read_error, "dataset folder '", dir.string(), "' cannot be read: ",
+               read_error.message());
+  while (it != fs::recursive_directory_iterator()) {
+    const fs::path path = it->path();
     std::error_code ec;
-    if (it->is_directory(ec) && !hidden(it->path())) {
-      if (!folders_read.insert(fs::canonical(it->path(), ec)).second) it.disable_recursion_pending();
-      continue;
+    bool enter = false;  // the next increment enters `path`
+    if (it->is_directory(ec) && !hidden(path)) {
+      enter = folders_read.insert(fs::canonical(path, ec)).second;
+      if (!enter) it.disable_recursion_pending();
+    } else {
+      it.disable_recursion_pending();  // not a folder to enter: hidden, a file, or a broken link
+      if (!hidden(path) && it->is_regular_file(ec) && has_image_extension(path.string())) {
+        found.push_back(path.string());
+      }
     }
-    it.disable_recursion_pending();  // not a folder to enter: hidden, a file, or a broken link
-    if (!hidden(it->path()) && it->is_regular_file(ec) && has_image_extension(it->path().string())) {
-      found.push_back(it->path().string());
-    }
+    it.increment(read_error);
+    CATDOG_CHECK(!read_error, "dataset folder '", (enter ? path : dir).string(),
+                 "' cannot be read: ", read_error.message());
   }
   std::sort(found.begin(), found.end());
   return found;
@@ -77,8 +88,9 @@ Dataset scan_kaggle_flat(const fs::path& root) {
 }  // namespace
 
 bool has_image_extension(const std::string& path) {
-  static const char* const kExtensions[] = {".jpg", ".jpeg", ".png", ".webp", ".bmp",
-                                            ".ppm", ".tif",  ".tiff"};
+  // Only what data/decode.h decodes: listing .bmp, .ppm or .tif (as Keras does) made every such
+  // file a warning in every epoch, as an image that could never be read.
+  static const char* const kExtensions[] = {".jpg", ".jpeg", ".png", ".webp"};
   const std::string ext = lower(fs::path(path).extension().string());
   return std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions);
 }
@@ -124,7 +136,7 @@ Dataset scan_dataset(const std::string& dir) {
          "/train' or '", dir, "/test'");
   }
   CATDOG_CHECK(!d.images.empty(), "dataset folder '", dir, "' holds no images (looked for class ",
-               "folders, or cat.N.jpg / dog.N.jpg files; extensions jpg jpeg png webp bmp ppm tif tiff)");
+               "folders, or cat.N.jpg / dog.N.jpg files; extensions jpg jpeg png webp)");
   std::vector<int64_t> per_class(d.class_names.size(), 0);
   for (const LabeledImage& image : d.images) ++per_class[image.label];
   const int64_t classes_with_images =

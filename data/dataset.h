@@ -4,8 +4,8 @@
 //   class folders   DIR/<class>/**/<image>   sorted folder names give labels 0, 1, ... as in
 //                   Keras' flow_from_directory (cats=0, dogs=1)
 //   Kaggle flat     DIR/cat.N.jpg, DIR/dog.N.jpg   classes "cats" (0) and "dogs" (1)
-// Image files are chosen by extension (jpg jpeg png webp bmp ppm tif tiff, any case), as Keras
-// does; the decoder then goes by the bytes, so a mislabelled file is still read or reported.
+// Image files are chosen by extension (jpg jpeg png webp, any case: the formats the decoder
+// reads); the decoder then goes by the bytes, so a mislabelled file is still read or reported.
 #pragma once
 
 #include <cstdint>

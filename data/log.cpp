@@ -3,6 +3,8 @@
 #include <iostream>
 #include <mutex>
 
+#include "core/one_line.h"
+
 namespace catdog {
 namespace {
 
@@ -30,7 +32,7 @@ void warn(const std::string& message) {
   if (current_sink()) {
     current_sink()(message);
   } else {
-    std::cerr << "warning: " << message << "\n";
+    std::cerr << "warning: " << one_line(message) << "\n";
   }
 }
 

@@ -1,6 +1,8 @@
 // prepare_dataset: the seeded train/test split of a folder of photos (catdog prepare).
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <vector>
 
 #include "data/dataset.h"
 #include "core/error.h"
@@ -42,15 +44,20 @@ PrepareReport prepare_dataset(const std::string& from, const std::string& to,
     CATDOG_CHECK(!holds_files(out / split), "prepare: '", (out / split).string(),
                  "' already holds files; remove it or choose another --to");
   }
-  PrepareReport report;
+  // Every destination is decided, and checked for a collision, before anything is written: a
+  // collision found half-way left files behind, and the rerun was refused for them.
+  struct Placement {
+    fs::path source, dest;
+    bool test;
+  };
+  std::vector<Placement> plan;
+  std::map<fs::path, fs::path> source_of;  // destination -> the file placed there
   for (int label = 0; label < static_cast<int>(dataset.class_names.size()); ++label) {
     std::vector<const LabeledImage*> members;
     for (const LabeledImage& image : dataset.images) {
       if (image.label == label) members.push_back(&image);
     }
     const std::string& name = dataset.class_names[label];
-    fs::create_directories(out / "train" / name);
-    fs::create_directories(out / "test" / name);
     const int64_t n = static_cast<int64_t>(members.size());
     const int64_t n_test = std::llround(static_cast<double>(n) * test_fraction);
     const std::vector<int64_t> order = shuffled_order(n, seed, kSplitStream + label);
@@ -58,9 +65,21 @@ PrepareReport prepare_dataset(const std::string& from, const std::string& to,
       const fs::path source(members[order[k]]->path);
       const bool test = k < n_test;
       const fs::path dest = out / (test ? "test" : "train") / name / source.filename();
-      report.hard_linked = link_or_copy(source, dest) && report.hard_linked;
-      ++(test ? report.test : report.train);
+      const auto [taken, placed] = source_of.emplace(dest, source);
+      CATDOG_CHECK(placed, "prepare: '", source.string(), "' and '", taken->second.string(),
+                   "' would both become '", dest.string(), "' (two source files with the same ",
+                   "name); nothing was written");
+      plan.push_back({source, dest, test});
     }
+  }
+  PrepareReport report;
+  for (const std::string& name : dataset.class_names) {
+    fs::create_directories(out / "train" / name);
+    fs::create_directories(out / "test" / name);
+  }
+  for (const Placement& p : plan) {
+    report.hard_linked = link_or_copy(p.source, p.dest) && report.hard_linked;
+    ++(p.test ? report.test : report.train);
   }
   return report;
 }

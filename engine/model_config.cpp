@@ -12,6 +12,8 @@ using nlohmann::json;
 
 namespace {
 
+constexpr int64_t kMaxImageElements = int64_t{1} << 31;
+
 // (H, W, C) from an InputLayer's batch_input_shape [null, H, W, C] (Keras 2) or batch_shape
 // (Keras 3). Empty when the layer gives none.
 Shape input_shape_of(const json& config, const std::string& name) {
@@ -30,6 +32,10 @@ Shape input_shape_of(const json& config, const std::string& name) {
                  ": bad dimension ", json_excerpt(d), " in ", json_excerpt(*shape));
     hwc.push_back(d.get<int64_t>());
   }
+  // Every size after it (a layer's output, a batch, Flatten's features) is a product of these.
+  CATDOG_CHECK(checked_numel(hwc, kMaxImageElements) >= 0, "input layer ", name, ": input shape ",
+               to_string(hwc), " holds more than ", kMaxImageElements,
+               " values per image; catdog's largest images (4096x4096x3) hold 50M");
   return hwc;
 }
 

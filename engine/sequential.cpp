@@ -20,6 +20,18 @@ DType frozen_dtype(const ExecContext& ctx) {
   return DType::f32;
 }
 
+// buffer.reuse_as(shape, dtype, device) for what `layer` computes, naming the layer and the shape
+// when the memory cannot be had ("out of host memory allocating N bytes" alone says not what for).
+void reuse_for(const Layer& layer, const char* what, Tensor& buffer, const Shape& shape,
+               DType dtype, Device device) {
+  try {
+    buffer.reuse_as(shape, dtype, device);
+  } catch (const Error& e) {
+    fail("layer ", layer.name(), ": its ", what, " of shape ", to_string(shape), " (",
+         dtype_name(dtype), "): ", e.what());
+  }
+}
+
 // dst <- src converted to dst's dtype (same shape). Only the GPU ever holds f16/bf16 tensors.
 void convert_into(const Tensor& src, Tensor& dst, ExecContext& ctx) {
   if (src.dtype() == dst.dtype()) {
@@ -141,7 +153,7 @@ const Tensor& Sequential::forward(const Tensor& x, ExecContext& ctx, size_t begi
   int which = -1;
   const DType low = frozen_dtype(ctx);
   if (begin < std::min(tb, end) && current.dtype() != low) {
-    ping_.reuse_as(current.shape(), low, ctx.device);
+    reuse_for(*layers_[begin], "input", ping_, current.shape(), low, ctx.device);
     convert_into(current, ping_, ctx);
     current = ping_;
     which = 0;
@@ -158,7 +170,7 @@ const Tensor& Sequential::forward(const Tensor& x, ExecContext& ctx, size_t begi
       }
       Tensor& buffer = which == 0 ? pong_ : ping_;
       which = which == 0 ? 1 : 0;
-      buffer.reuse_as(out_shape, low, ctx.device);
+      reuse_for(layer, "output", buffer, out_shape, low, ctx.device);
       layer.forward(current, buffer, ctx);
       current = buffer;
       continue;
@@ -166,12 +178,12 @@ const Tensor& Sequential::forward(const Tensor& x, ExecContext& ctx, size_t begi
     if (current.dtype() != DType::f32) {  // leaving a reduced-precision frozen part
       Tensor& buffer = which == 0 ? pong_ : ping_;
       which = which == 0 ? 1 : 0;
-      buffer.reuse_as(current.shape(), DType::f32, ctx.device);
+      reuse_for(layer, "input", buffer, current.shape(), DType::f32, ctx.device);
       convert_into(current, buffer, ctx);
       current = buffer;
     }
     inputs_[i] = current;
-    if (!layer.is_view()) outputs_[i].reuse_as(out_shape, DType::f32, ctx.device);
+    if (!layer.is_view()) reuse_for(layer, "output", outputs_[i], out_shape, DType::f32, ctx.device);
     layer.forward(current, outputs_[i], ctx);
     current = outputs_[i];
   }
@@ -206,7 +218,7 @@ void Sequential::backward(const Tensor& dloss, ExecContext& ctx) {
     if (need_dx) {
       Tensor& buffer = which == 0 ? grad_b_ : grad_a_;
       which = which == 0 ? 1 : 0;
-      buffer.reuse_as(inputs_[i].shape(), DType::f32, ctx.device);
+      reuse_for(layer, "input gradient", buffer, inputs_[i].shape(), DType::f32, ctx.device);
       dx = &buffer;
     }
     layer.backward(inputs_[i], outputs_[i], dy, dx, ctx);

@@ -6,9 +6,10 @@
 fuzz_decode: one shared cat photo, cropped and shrunk, re-encoded as baseline JPEG (4:2:0, 4:2:2,
 4:4:4), progressive JPEG, greyscale and CMYK JPEG, RGBA and palette PNG, lossy WebP.
 fuzz_keras_h5: the three layouts of docs/FORMATS.md with weights for the fuzzer's fixed model
-(8x8x3 -> conv2d_1 (4) -> batch_normalization_1 -> max_pooling2d_1 -> flatten_1 -> dense_1 (2)).
+(8x8x3 -> conv2d_1 (4) -> batch_normalization_1 -> max_pooling2d_1 -> flatten_1 -> dense_1 (2)),
+and a full model whose dense_1 kernel is a gzip dataset declaring 2048x2048 values.
 fuzz_model_config: Tiny Darknet's shared config, the fixed model, a functional chain, a Keras 3
-style config. fuzz_npy: numpy.save of float32/uint8 arrays (v1 and v2 headers, 0-d, empty,
+style config, an input shape whose product wraps in 64 bits. fuzz_npy: numpy.save of float32/uint8 arrays (v1 and v2 headers, 0-d, empty,
 Fortran order). fuzz_dataset_names: lists of names for the scanner (see fuzz_dataset_names.cpp).
 """
 import io
@@ -118,6 +119,28 @@ def keras_h5_seeds():
         opt.create_dataset("SGD/m/dense_1/bias:0", data=values((2,)), track_times=False)
 
 
+def keras_h5_crafted_seeds():
+    """Hostile files of tests/hostile_files_test.cpp, shrunk: a full model whose dense_1 kernel is a
+    gzip dataset declaring far more values than the model's (64, 2) kernel (nearly all zeros, so
+    the file stays small)."""
+    d = out_dir("fuzz_keras_h5")
+    with h5py.File(os.path.join(d, "compressed_kernel.h5"), "w") as f:
+        f.attrs["model_config"] = json.dumps(MODEL_CONFIG).encode()
+        f.attrs["catdog_state"] = b'{"base": "", "preprocess": "scale", "image_size": 16}'
+        write_layers(f.create_group("model_weights"), lambda layer, s: f"{layer}/{s}:0",
+                     lambda s: s.encode())
+        g = f["model_weights/dense_1"]
+        del g["dense_1/kernel:0"]
+        k = g.create_dataset("dense_1/kernel:0", shape=(2048, 2048), dtype="float32",
+                             chunks=(256, 2048), compression="gzip", compression_opts=9,
+                             track_times=False)
+        rows = np.zeros((256, 2048), np.float32)
+        crafted_rng = np.random.default_rng(16)  # its own: the other seeds stay as they were
+        for row in range(0, 2048, 256):
+            rows[:, 7] = crafted_rng.random(256)
+            k[row:row + 256] = rows
+
+
 def model_config_seeds():
     with open(os.path.join(SHARED, "weights/tiny_darknet_imagenet.json"), "rb") as f:
         write("fuzz_model_config", "tiny_darknet.json", f.read())
@@ -150,6 +173,13 @@ def model_config_seeds():
         {"class_name": "Flatten", "config": {"name": "flat"}},
         {"class_name": "Dense", "config": {"name": "out", "units": 4, "activation": "softmax"}}]}}
     write("fuzz_model_config", "keras3.json", json.dumps(keras3).encode())
+    # tests/hostile_files_test.cpp: (2^62 + 3) * 4 * 1 wraps to 12 in 64 bits.
+    wraps = {"class_name": "Sequential", "config": {"name": "wraps", "layers": [
+        {"class_name": "InputLayer",
+         "config": {"name": "in", "batch_input_shape": [None, 4611686018427387907, 4, 1]}},
+        {"class_name": "Flatten", "config": {"name": "flat"}},
+        {"class_name": "Dense", "config": {"name": "out", "units": 1, "activation": "sigmoid"}}]}}
+    write("fuzz_model_config", "input_shape_wraps.json", json.dumps(wraps).encode())
 
 
 def npy_seed(name, array, version=None):
@@ -179,6 +209,8 @@ def dataset_names_seeds():
         "odd_case.txt": "CAT.5.Jpeg\nDog.7.webp\ncatalog.jpg\ndog..jpg\ncat.tiff\n",
         "symlinks.txt": "cats/a.jpg\ndogs/b.jpg\nmore@cats\ndogs/c.jpg@b.jpg\n",
         "one_class.txt": "cats/a.jpg\ncats/b.jpg\ndogs/notes.txt\n",
+        "undecodable_extensions.txt": "cats/a.jpg\ncats/b.bmp\ndogs/c.ppm\ndogs/d.TIF\ndogs/e.png\n",
+        "same_name_twice.txt": "cats/x.jpg\ncats/sub/x.jpg\ndogs/x.jpg\n",
     }
     for name, text in lists.items():
         write("fuzz_dataset_names", name, text.encode())
@@ -190,3 +222,4 @@ if __name__ == "__main__":
     model_config_seeds()
     npy_seeds()
     dataset_names_seeds()
+    keras_h5_crafted_seeds()  # last: it draws from rng, and the seeds above stay as they were

@@ -1,5 +1,7 @@
 #include "layers/flatten.h"
 
+#include <limits>
+
 #include "core/error.h"
 #include "layers/layer_support.h"
 
@@ -10,8 +12,11 @@ using namespace layer_support;
 Shape Flatten::output_shape(const Shape& input) const {
   CATDOG_CHECK(input.size() >= 2, "Flatten layer ", name_, ": expected (N, ...) input, got ",
                to_string(input));
-  int64_t features = 1;
-  for (size_t i = 1; i < input.size(); ++i) features *= input[i];
+  // A shape from a file can be anything: a product that wrapped could look like a valid width.
+  const int64_t features =
+      checked_numel(Shape(input.begin() + 1, input.end()), std::numeric_limits<int64_t>::max());
+  CATDOG_CHECK(features >= 0, "Flatten layer ", name_, ": input of shape ", to_string(input),
+               " has more features than 64 bits count");
   return {input[0], features};
 }
 

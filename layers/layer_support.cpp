@@ -109,13 +109,9 @@ void check_common_fields(const json& config, const std::string& cls, const std::
 }
 
 void check_param_size(const std::string& layer, const char* param, const Shape& shape) {
-  int64_t elements = 1;
-  for (const int64_t d : shape) {
-    CATDOG_CHECK(d >= 0 && (d == 0 || elements <= kMaxParamElements / d), "layer ", layer, ": its ",
-                 param, " of shape ", to_string(shape), " would hold more than ", kMaxParamElements,
-                 " values (1 GiB); no layer catdog trains needs that");
-    elements *= d;
-  }
+  CATDOG_CHECK(checked_numel(shape, kMaxParamElements) >= 0, "layer ", layer, ": its ", param,
+               " of shape ", to_string(shape), " would hold more than ", kMaxParamElements,
+               " values (1 GiB); no layer catdog trains needs that");
 }
 
 void ensure_param(Param& p, const std::string& name, const Shape& shape,

@@ -32,5 +32,15 @@ TEST(FlattenLayer, IsAViewInKerasOrder) {
   test::expect_error_mentions([&] { (void)flatten.output_shape({5}); }, {"flatten", "(5,)"});
 }
 
+// A shape from a file whose product wraps in 64 bits: (2^62 + 3) * 4 = 2^64 + 12, which used to
+// come out as 12 features, a width a Dense layer accepts.
+TEST(FlattenLayer, FeatureCountThatOverflowsIsRefusedNamingTheLayer) {
+  Flatten flatten("flat");
+  const Shape input = {1, (int64_t{1} << 62) + 3, 4, 1};
+  const std::string why = test::error_message([&] { flatten.output_shape(input); });
+  EXPECT_NE(why.find("Flatten layer flat"), std::string::npos) << why;
+  EXPECT_NE(why.find("(1, 4611686018427387907, 4, 1)"), std::string::npos) << why;
+}
+
 }  // namespace
 }  // namespace catdog

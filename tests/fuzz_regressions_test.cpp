@@ -16,6 +16,7 @@
 #include "data/dataset.h"
 #include "core/error.h"
 #include "engine/model_config.h"
+#include "tests/support/cli.h"
 #include "tests/support/test_support.h"
 #include "weights/keras_h5.h"
 #include "weights/npy.h"
@@ -156,6 +157,21 @@ TEST(fuzz_regressions, KerasH5ThatCrashesHdf5IsAnErrorNotACrash) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("corrupt HDF5 file"), std::string::npos) << e.what();
   }
+}
+
+// fuzz_keras_h5, 2026-12-01: a 24 KB full model whose model_config is a variable-length string
+// with a corrupt length. HDF5 allocates and fills 4 GiB for it before failing; the child's read
+// failed "cleanly" and the parent read the file again, so `catdog summary` peaked at 4.3 GB. The
+// child's address space is now capped near what it has mapped, and its error is the error.
+TEST(fuzz_regressions, KerasH5WithACorruptStringLengthIsRefusedInBoundedMemory) {
+  const std::string path = std::string(CATDOG_SOURCE_DIR) +
+                           "/tests/fixtures/hdf5_crashes/vlen_alloc_4gib_in_libhdf5.h5";
+  ASSERT_TRUE(std::filesystem::exists(path)) << path;
+  const std::string work = test::temp_dir("fuzz_regressions_vlen");
+  const test::CliResult r = test::run_catdog({"summary", "--model", path}, work);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("catdog: error: " + path, 0), 0u) << r.err;
+  EXPECT_LT(r.max_rss_kb, 1024L * 1024) << "peak resident memory " << r.max_rss_kb / 1024 << " MiB";
 }
 
 }  // namespace

@@ -60,12 +60,20 @@ class HostileCheckpoint : public ::testing::Test {
   // catdog_state JSON; returns the path of the copy.
   std::string tampered(const std::string& name, const std::string& file,
                        const std::function<void(json&)>& edit) {
+    return tampered_text(name, file, [&](std::string& text) {
+      json state = json::parse(text);
+      edit(state);
+      text = state.dump();
+    });
+  }
+
+  // The same with `edit` applied to catdog_state's text.
+  std::string tampered_text(const std::string& name, const std::string& file,
+                            const std::function<void(std::string&)>& edit) {
     const std::string dir = work_ + "/" + name;
     fs::create_directories(dir);
     KerasH5 contents = read_keras_h5(shared_ + "/run/" + file);
-    json state = json::parse(contents.catdog_state);
-    edit(state);
-    contents.catdog_state = state.dump();
+    edit(contents.catdog_state);
     write_keras_h5(dir + "/" + file, contents);
     return dir + "/" + file;
   }
@@ -137,6 +145,34 @@ TEST_F(HostileCheckpoint, ImageSizeFromAFileIsBounded) {
                           {path, "catdog_state image_size " + std::to_string(size),
                            "out of range (16..4096)"});
   }
+}
+
+// catdog_state is parsed as model_config is: nesting is bounded before parsing. A million levels
+// in a trainer field used to reach the field's error message, whose dump() ran out of stack.
+TEST_F(HostileCheckpoint, DeeplyNestedCatdogStateIsRefusedInOneShortLine) {
+  const int depth = 1'000'000;
+  const std::string path = tampered_text("deep", "checkpoint.h5", [&](std::string& text) {
+    const std::string field = "\"epochs_done\":";
+    const size_t at = text.find(field);
+    ASSERT_NE(at, std::string::npos) << text;
+    const size_t end = text.find_first_of(",}", at);
+    text.replace(at + field.size(), end - at - field.size(),
+                 std::string(depth, '[') + std::string(depth, ']'));
+  });
+  const CliResult r = run(resume_args(fs::path(path).parent_path().string()));
+  expect_one_clear_line(r, {path, "its catdog_state nests deeper than 64 levels"});
+  EXPECT_LT(r.err.size(), 400u) << r.err.substr(0, 400);
+}
+
+// --resume keeps the checkpoint's image size; another --image-size would have been ignored.
+TEST_F(HostileCheckpoint, ResumeWithAnotherImageSizeIsRefused) {
+  const std::string path = tampered("other_size", "checkpoint.h5", [](json&) {});
+  std::vector<std::string> args = resume_args(fs::path(path).parent_path().string());
+  args.insert(args.end(), {"--image-size", "48"});
+  expect_one_clear_line(run(args), {path, "--image-size 32", "not --image-size 48"});
+  args.back() = "32";  // the checkpoint's own size resumes
+  const CliResult same = run(args);
+  EXPECT_EQ(same.exit_code, 0) << same.err;
 }
 
 // Class 1: --resume with another --model would silently continue the checkpoint's architecture.

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_text.h"
 #include "training/settings.h"
 #include "weights/keras_h5.h"
 
@@ -31,12 +32,12 @@ int64_t integer_field(const json& t, const char* field, const std::string& path)
   const json& v = t.at(field);
   CATDOG_CHECK(v.is_number_integer() && (!v.is_number_unsigned() ||
                                          v.get<uint64_t>() <= uint64_t{INT64_MAX}),
-               path, ": its catdog_state ", field, " ", v.dump(), " is not a whole number");
+               path, ": its catdog_state ", field, " ", json_excerpt(v), " is not a whole number");
   return v.get<int64_t>();
 }
 
 double number_field(const json& v, const char* field, const std::string& path) {
-  CATDOG_CHECK(v.is_number(), path, ": its catdog_state ", field, " ", v.dump(),
+  CATDOG_CHECK(v.is_number(), path, ": its catdog_state ", field, " ", json_excerpt(v),
                " is not a number");
   return v.get<double>();
 }
@@ -62,7 +63,7 @@ std::vector<EpochRecord> history_from_json(const json& rows, const std::string& 
     EpochRecord e;
     CATDOG_CHECK(r[0].is_number_integer() && r[0].get<int64_t>() == int64_t(history.size()) + 1,
                  path, ": its catdog_state history row ", history.size() + 1, " is for epoch ",
-                 r[0].dump());
+                 json_excerpt(r[0]));
     e.epoch = r[0].get<int>();
     e.loss = number(r[1]);
     e.accuracy = number(r[2]);
@@ -150,7 +151,7 @@ Progress restore_checkpoint(const std::string& path, ModelSetup& setup, TrainOpt
   TrainingSettings settings{o.epochs, 1, 0, 0};
   std::string base, weights;
   try {
-    const json t = json::parse(file.catdog_state).at("trainer");
+    const json t = parse_json_bounded(file.catdog_state, path + ": its catdog_state").at("trainer");
     const int64_t epochs_done = integer_field(t, "epochs_done", path);
     CATDOG_CHECK(epochs_done >= 0 && epochs_done <= kMaxEpochs, path,
                  ": its catdog_state epochs_done ", epochs_done, " is out of range (0..",
@@ -182,6 +183,9 @@ Progress restore_checkpoint(const std::string& path, ModelSetup& setup, TrainOpt
                "', not --model ", o.model, " (leave --model out, or train anew elsewhere)");
   CATDOG_CHECK(o.weights.empty() || weights.empty() || weights_identity(o.weights) == weights,
                "--resume: ", path, " was trained from --weights ", weights, ", not ", o.weights);
+  CATDOG_CHECK(o.image_size == 0 || o.image_size == setup.image_size, "--resume: ", path,
+               " was trained at --image-size ", setup.image_size, ", not --image-size ",
+               o.image_size, " (leave --image-size out, or train anew elsewhere)");
   o.model = base;
   o.batch = static_cast<int>(settings.batch);
   o.lr = static_cast<float>(settings.lr);

@@ -8,6 +8,7 @@
 
 #include "engine/builtin_models.h"
 #include "core/error.h"
+#include "core/json_text.h"
 #include "engine/model_config.h"
 #include "training/settings.h"
 #include "weights/keras_h5.h"
@@ -87,11 +88,7 @@ ModelSetup load_trained_model(const std::string& path, KerasH5* file) {
   setup.model = std::move(loaded.parsed.model);
   json state = json::object();
   if (!loaded.file.catdog_state.empty()) {
-    try {
-      state = json::parse(loaded.file.catdog_state);
-    } catch (const json::exception&) {
-      fail(path, ": its catdog_state attribute is not valid JSON");
-    }
+    state = parse_json_bounded(loaded.file.catdog_state, path + ": its catdog_state");
   }
   // A hand-edited or damaged file may hold any JSON here (found by fuzz/fuzz_keras_h5).
   CATDOG_CHECK(state.is_object(), path, ": its catdog_state attribute is not a JSON object");
@@ -100,7 +97,7 @@ ModelSetup load_trained_model(const std::string& path, KerasH5* file) {
     setup.base = state.value("base", "");
     setup.preprocess = parse_preprocess(state.value("preprocess", "scale"));
     const json size = state.value("image_size", json(hwc.empty() ? 224 : hwc[0]));
-    CATDOG_CHECK(size.is_number_integer(), path, ": its catdog_state image_size ", size.dump(),
+    CATDOG_CHECK(size.is_number_integer(), path, ": its catdog_state image_size ", json_excerpt(size),
                  " is not a whole number");
     check_image_size(size.get<int64_t>(), SettingSource{path});
     setup.image_size = size.get<int>();

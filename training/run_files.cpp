@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "weights/atomic_file.h"
+#include "core/one_line.h"
 #if CATDOG_WITH_PLPLOT
 #include <plplot/plplot.h>
 #endif
@@ -111,7 +112,7 @@ RunLog::RunLog(const std::string& path) : out_(path, std::ios::app) {
 
 void RunLog::line(const std::string& text) {
   std::lock_guard<std::mutex> lock(mu_);
-  out_ << text << "\n" << std::flush;
+  out_ << one_line(text) << "\n" << std::flush;
 }
 
 }  // namespace catdog

@@ -10,6 +10,7 @@
 #include "core/duration.h"             // human_duration
 #include "core/device.h"               // device_name, device memory stats and limit
 #include "core/error.h"                // CATDOG_CHECK, cat, fail
+#include "core/one_line.h"             // one_line: names with newlines stay on their line
 #include "engine/feature_cache.h"      // the frozen base's outputs, computed once
 #include "engine/sgd.h"                // SGD with momentum
 #include "engine/train_step.h"         // end_in_logits, train_step
@@ -360,7 +361,7 @@ void end_epoch(Run& run, const EpochRecord& record) {
 
 }  // namespace
 
-void TextObserver::say(const std::string& line) { out_ << line << "\n" << std::flush; }
+void TextObserver::say(const std::string& line) { out_ << one_line(line) << "\n" << std::flush; }
 
 TrainResult train(const TrainOptions& options, TrainObserver& observer) {
   Run run(options, observer);

@@ -249,7 +249,7 @@ std::vector<std::string> read_string_list_attribute(hid_t object, const std::str
 }
 
 void read_float_dataset(hid_t dataset, const std::string& context, Shape& shape,
-                        std::vector<float>& values, bool allow_integer) {
+                        std::vector<float>& values, bool allow_integer, uint64_t max_elements) {
   Handle type = check(H5Dget_type(dataset), H5Tclose, context + ": cannot read its type");
   H5T_class_t type_class = H5Tget_class(type.get());
   if (type_class != H5T_FLOAT && !(allow_integer && type_class == H5T_INTEGER)) {
@@ -272,6 +272,9 @@ void read_float_dataset(hid_t dataset, const std::string& context, Shape& shape,
     CATDOG_CHECK(d <= kMaxElements && (count *= d) <= kMaxElements, context, ": absurd shape ",
                  to_string(shape));
   }
+  CATDOG_CHECK(count <= max_elements, context, ": shape ", to_string(shape), " holds ", count,
+               " values, more than the model's largest parameter (", max_elements,
+               "); refused before reading it");
   values.clear();
   if (count == 0) return;
   // A lying header could declare a huge shape over a few stored bytes: allocate only what the

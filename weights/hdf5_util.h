@@ -80,9 +80,12 @@ std::vector<std::string> read_string_list_attribute(hid_t object, const std::str
 
 // A floating-point dataset as float32 (float64 and float16 are converted by HDF5). Checks rank,
 // dimensions and that the file really stores that many bytes before allocating. Integer data is
-// an error unless `allow_integer` (an optimizer's iteration counter is an int64).
+// an error unless `allow_integer` (an optimizer's iteration counter is an int64). A dataset that
+// declares more than `max_elements` values is refused by its shape (the dataspace) before any of
+// it is read or decompressed.
 void read_float_dataset(hid_t dataset, const std::string& context, Shape& shape,
-                        std::vector<float>& values, bool allow_integer = false);
+                        std::vector<float>& values, bool allow_integer = false,
+                        uint64_t max_elements = UINT64_MAX);
 
 // Writers. Strings are written as h5py writes numpy bytes: fixed-length, null-padded ASCII (UTF-8
 // when not pure ASCII).

@@ -15,6 +15,8 @@
 // from any Keras version with any layer names loads into the same architecture.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,7 +49,11 @@ struct KerasH5 {
 
 // Read every layer's weights and the model metadata. Throws catdog::Error naming the file and
 // what is wrong (not HDF5, truncated, a missing layer or dataset, a non-float or absurd dataset).
-KerasH5 read_keras_h5(const std::string& path);
+// `weight_limit`, when given, is called with the metadata (model_config, catdog_state; no weights
+// yet) and returns the most values one weight may hold: a dataset declaring more is refused by its
+// shape before it is read or decompressed (a gzip-compressed 1 GiB of zeros is 1 MB in the file).
+using WeightLimit = std::function<uint64_t(const KerasH5& metadata)>;
+KerasH5 read_keras_h5(const std::string& path, const WeightLimit& weight_limit = {});
 
 // Assign weights by order, as Keras' legacy loader: the layers of `model` in [0, layer_end) that
 // have parameters (BatchNormalization's moving statistics included) take, in order, the file's

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <new>
 #include <string>
@@ -30,7 +31,7 @@ std::vector<std::string> weight_paths(const std::string& layer, const std::strin
 }
 
 StoredWeight read_weight(hid_t group, const std::string& layer, const std::string& name,
-                         const std::string& context, bool allow_integer) {
+                         const std::string& context, bool allow_integer, uint64_t max_elements) {
   std::vector<std::string> paths = weight_paths(layer, name);
   h5::Handle dataset;
   for (const std::string& path : paths) {
@@ -45,19 +46,20 @@ StoredWeight read_weight(hid_t group, const std::string& layer, const std::strin
   StoredWeight weight;
   weight.name = name;
   h5::read_float_dataset(dataset.get(), context + ": weight '" + name + "'", weight.shape,
-                         weight.values, allow_integer);
+                         weight.values, allow_integer, max_elements);
   return weight;
 }
 
 std::vector<StoredWeight> read_weights_of_group(hid_t group, const std::string& layer,
-                                                const std::string& context, bool allow_integer) {
+                                                const std::string& context, bool allow_integer,
+                                                uint64_t max_elements) {
   bool present = false;
   std::vector<std::string> names =
       h5::read_string_list_attribute(group, "weight_names", context, &present);
   CATDOG_CHECK(present, context, ": no weight_names attribute (not a Keras weights group)");
   std::vector<StoredWeight> weights;
   for (const std::string& name : names)
-    weights.push_back(read_weight(group, layer, name, context, allow_integer));
+    weights.push_back(read_weight(group, layer, name, context, allow_integer, max_elements));
   return weights;
 }
 
@@ -65,7 +67,7 @@ std::vector<StoredWeight> read_weights_of_group(hid_t group, const std::string& 
 
 namespace {
 
-KerasH5 read_in_this_process(const std::string& path) {
+KerasH5 read_in_this_process(const std::string& path, const WeightLimit& weight_limit) {
   h5::Session session;
   h5::Handle file = h5::open_file_for_reading(path);
   hid_t root = file.get();
@@ -78,6 +80,8 @@ KerasH5 read_in_this_process(const std::string& path) {
   out.catdog_state = h5::has_link(root, "catdog_state")
                          ? h5::read_string_dataset(root, "catdog_state", path)
                          : h5::read_string_attribute(root, "catdog_state", path);
+
+  const uint64_t max_elements = weight_limit ? weight_limit(out) : UINT64_MAX;
 
   // A full-model file keeps the weights in "model_weights"; a weights file at the root.
   h5::Handle model_weights;
@@ -108,13 +112,13 @@ KerasH5 read_in_this_process(const std::string& path) {
     CATDOG_CHECK(!name.empty() && h5::is_group(weights_root, name), path, ": layer_names lists '",
                  name, "' but the file has no group of that name");
     h5::Handle group = h5::open_group(weights_root, name, path);
-    out.layers.push_back({name, read_weights_of_group(group.get(), name, context, false)});
+    out.layers.push_back({name, read_weights_of_group(group.get(), name, context, false, max_elements)});
   }
 
   if (h5::is_group(root, "optimizer_weights")) {
     h5::Handle group = h5::open_group(root, "optimizer_weights", path);
     out.optimizer_weights =
-        read_weights_of_group(group.get(), "", path + ": optimizer_weights", true);
+        read_weights_of_group(group.get(), "", path + ": optimizer_weights", true, max_elements);
   }
   return out;
 }
@@ -122,34 +126,69 @@ KerasH5 read_in_this_process(const std::string& path) {
 // HDF5 1.10 can crash (SIGSEGV, heap overflows, allocations of terabytes) on files whose internal
 // metadata is corrupt, in code we cannot check beforehand (docs/RELIABILITY.md, "Findings inside
 // libhdf5"). So a file is read first in a child process: if HDF5 dies there, the user gets an
-// error line instead of a crash. If the child's read succeeds or fails cleanly, the real read
-// below does exactly the same and gives the same result or the same error message.
-constexpr int kChildReadOk = 0;
-constexpr int kChildCleanError = 71;
-constexpr int kChildOutOfMemory = 72;
-constexpr int kChildOtherException = 73;
+// error line instead of a crash. If the child's read fails cleanly, its message is the error; if it
+// succeeds, the real read below does exactly the same and gives the same result.
+// gcc says __SANITIZE_ADDRESS__; clang (the fuzz build) says so only through __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define CATDOG_ADDRESS_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CATDOG_ADDRESS_SANITIZER 1
+#endif
+#endif
+#ifndef CATDOG_ADDRESS_SANITIZER
+#define CATDOG_ADDRESS_SANITIZER 0
+#endif
 
-void check_hdf5_survives(const std::string& path) {
+// Exit codes no runtime picks for itself: a sanitizer reports a crash and exits with 1, libFuzzer
+// uses 70 to 77 (its out-of-memory exit was 71, once this code's "clean error").
+constexpr int kChildReadOk = 0;
+constexpr int kChildCleanError = 91;
+constexpr int kChildOutOfMemory = 92;
+constexpr int kChildOtherException = 93;
+
+// The address space this process has mapped now (the CUDA libraries alone map gigabytes).
+rlim_t mapped_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  unsigned long long pages = 0;
+  statm >> pages;
+  return static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// Reads the file in a child. A clean error there is the error: its message comes back through a
+// pipe and the file is not read again here (a corrupt string length made each read allocate and
+// fill 4 GiB, 4.3 GB in all for a 24 KB file).
+void check_hdf5_survives(const std::string& path, const WeightLimit& weight_limit) {
   std::cout.flush();
   std::cerr.flush();
+  int message_pipe[2];
+  if (::pipe(message_pipe) != 0) return;  // no child: read in-process, as before
   const pid_t pid = ::fork();
-  if (pid < 0) return;  // no child: read in-process, as before
+  if (pid < 0) {
+    ::close(message_pipe[0]);
+    ::close(message_pipe[1]);
+    return;
+  }
   if (pid == 0) {
-#if !defined(__SANITIZE_ADDRESS__)
+    ::close(message_pipe[0]);
+#if !CATDOG_ADDRESS_SANITIZER  // ASan reserves terabytes of address space: it cannot start under a cap
     // A corrupt size can make HDF5 ask for terabytes; cap the child well above any real file's
-    // needs (its size, plus room for HDF5) so that shows as a failed allocation, not the OOM killer.
+    // needs (what is mapped already, four times the file, and 512 MiB for HDF5) so that shows as a
+    // failed allocation, not the OOM killer or gigabytes of memory.
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(path, ec);
-    const rlim_t cap = (ec ? 0 : static_cast<rlim_t>(bytes)) * 4 + (rlim_t{4} << 30);
+    const rlim_t cap =
+        mapped_bytes() + (ec ? 0 : static_cast<rlim_t>(bytes)) * 4 + (rlim_t{512} << 20);
     const rlimit limit{cap, cap};
     ::setrlimit(RLIMIT_AS, &limit);
 #endif
-    // Exit codes no runtime picks for itself: a sanitizer reports a crash and exits with 1.
     int code = kChildReadOk;
     try {
-      read_in_this_process(path);
-    } catch (const Error&) {
-      code = kChildCleanError;  // the parent's own read reports it
+      read_in_this_process(path, weight_limit);
+    } catch (const Error& e) {
+      code = kChildCleanError;
+      const std::string message = std::string(e.what()).substr(0, 4096);  // fits the pipe
+      if (::write(message_pipe[1], message.data(), message.size()) < 0) code = kChildOtherException;
     } catch (const std::bad_alloc&) {
       code = kChildOutOfMemory;
     } catch (...) {
@@ -157,6 +196,15 @@ void check_hdf5_survives(const std::string& path) {
     }
     ::_exit(code);
   }
+  ::close(message_pipe[1]);
+  std::string message;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(message_pipe[0], buffer, sizeof buffer);
+    if (n > 0) message.append(buffer, static_cast<size_t>(n));
+    else if (n == 0 || errno != EINTR) break;
+  }
+  ::close(message_pipe[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return;
@@ -165,8 +213,10 @@ void check_hdf5_survives(const std::string& path) {
     fail(path, ": corrupt HDF5 file: the HDF5 library crashed reading it (",
          ::strsignal(WTERMSIG(status)), "); catdog refuses it");
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) != kChildReadOk &&
-      WEXITSTATUS(status) != kChildCleanError) {
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kChildCleanError && !message.empty()) {
+    throw Error(message);
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) != kChildReadOk) {
     fail(path, ": corrupt HDF5 file: reading it ",
          WEXITSTATUS(status) == kChildOutOfMemory ? "asked for more memory than the file could need"
                                                   : "failed inside the HDF5 library");
@@ -175,9 +225,9 @@ void check_hdf5_survives(const std::string& path) {
 
 }  // namespace
 
-KerasH5 read_keras_h5(const std::string& path) {
-  check_hdf5_survives(path);
-  return read_in_this_process(path);
+KerasH5 read_keras_h5(const std::string& path, const WeightLimit& weight_limit) {
+  check_hdf5_survives(path, weight_limit);
+  return read_in_this_process(path, weight_limit);
 }
 
 }  // namespace catdog

@@ -121,21 +121,28 @@ void save_keras_model(const std::string& path, const Sequential& model,
 }
 
 LoadedModel load_keras_model(const std::string& path) {
-  KerasH5 file = read_keras_h5(path);
-  CATDOG_CHECK(!file.model_config.empty(), path,
-               " has no model_config; it is a weights file: use --weights");
+  // The model is built from model_config before any weight is read, so that no weight larger than
+  // the model's largest parameter is ever read (or decompressed).
   ParsedModel parsed;
-  try {
-    parsed = parse_model_config_text(file.model_config);
-  } catch (const Error& e) {
-    fail(path, ": its model_config: ", e.what());
-  }
-  if (!parsed.model.built()) {
-    CATDOG_CHECK(!parsed.input_hwc.empty(), path,
-                 ": its model_config gives no input shape (batch_input_shape), so the model "
-                 "cannot be built");
-    parsed.model.build(parsed.input_hwc);
-  }
+  KerasH5 file = read_keras_h5(path, [&](const KerasH5& metadata) {
+    CATDOG_CHECK(!metadata.model_config.empty(), path,
+                 " has no model_config; it is a weights file: use --weights");
+    try {
+      parsed = parse_model_config_text(metadata.model_config);
+    } catch (const Error& e) {
+      fail(path, ": its model_config: ", e.what());
+    }
+    if (!parsed.model.built()) {
+      CATDOG_CHECK(!parsed.input_hwc.empty(), path,
+                   ": its model_config gives no input shape (batch_input_shape), so the model "
+                   "cannot be built");
+      parsed.model.build(parsed.input_hwc);
+    }
+    uint64_t largest = 0;
+    for (Param* p : parsed.model.all_params())
+      largest = std::max(largest, static_cast<uint64_t>(p->value.numel()));
+    return largest;
+  });
   load_weights(parsed.model, file, path);
   return LoadedModel{std::move(parsed), std::move(file)};
 }

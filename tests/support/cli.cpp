@@ -57,6 +57,11 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
                          static_cast<rlim_t>(limits.max_threads)};
       if (::setrlimit(RLIMIT_NPROC, &limit) != 0) ::_exit(125);
     }
+    if (limits.max_address_bytes >= 0) {
+      const rlimit limit{static_cast<rlim_t>(limits.max_address_bytes),
+                         static_cast<rlim_t>(limits.max_address_bytes)};
+      if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(125);
+    }
     if (limits.timeout_s > 0) ::alarm(limits.timeout_s);  // survives exec
     if (limits.as_nobody && ::geteuid() == 0) {
       const passwd* nobody = ::getpwnam("nobody");
@@ -70,11 +75,13 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
 
 }  // namespace
 
-int wait_for(pid_t pid) {
+int wait_for(pid_t pid, long* max_rss_kb) {
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
+  rusage usage{};
+  while (::wait4(pid, &status, 0, &usage) < 0) {
     if (errno != EINTR) return -1;
   }
+  if (max_rss_kb) *max_rss_kb = usage.ru_maxrss;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
@@ -84,7 +91,7 @@ CliResult run_catdog(const std::vector<std::string>& args, const std::string& wo
                      const ChildLimits& limits) {
   const std::string out_path = work_dir + "/stdout.txt", err_path = work_dir + "/stderr.txt";
   CliResult result;
-  result.exit_code = wait_for(spawn(args, out_path, err_path, limits));
+  result.exit_code = wait_for(spawn(args, out_path, err_path, limits), &result.max_rss_kb);
   result.out = read_text(out_path);
   result.err = read_text(err_path);
   return result;

@@ -15,6 +15,7 @@ std::string catdog_exe();
 struct CliResult {
   int exit_code = -1;     // the exit status; 128 + N when killed by signal N
   std::string out, err;   // stdout and stderr
+  long max_rss_kb = -1;   // the child's peak resident memory (getrusage), KiB
 };
 
 // How the child runs: limits that stand in for a full disk or a read-only folder.
@@ -23,6 +24,7 @@ struct ChildLimits {
   bool as_nobody = false;      // when run as root, drop to user nobody (so permissions apply)
   long max_threads = -1;       // RLIMIT_NPROC (thread creation fails past it; not for root)
   unsigned timeout_s = 0;      // when > 0, SIGALRM ends a hung child (exit 128 + 14)
+  long max_address_bytes = -1; // RLIMIT_AS (allocations past it fail, as when memory runs out)
 };
 
 // Runs catdog with `args` and waits for it. Output goes through files in `work_dir`.
@@ -33,7 +35,8 @@ CliResult run_catdog(const std::vector<std::string>& args, const std::string& wo
 pid_t start_catdog(const std::vector<std::string>& args, const std::string& log_path);
 
 // Waits for a child started by start_catdog; returns the exit status as CliResult::exit_code.
-int wait_for(pid_t pid);
+// Its peak resident memory (KiB) into *max_rss_kb when given.
+int wait_for(pid_t pid, long* max_rss_kb = nullptr);
 
 // The whole of a text file ("" when it is absent).
 std::string read_text(const std::string& path);
