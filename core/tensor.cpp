@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "core/device.h"
 #include "core/error.h"
@@ -84,7 +85,13 @@ Tensor::Tensor(Shape shape, DType dtype, Device device, bool pinned)
     : shape_(std::move(shape)), dtype_(dtype) {
   CATDOG_CHECK(checked_numel(shape_, INT64_MAX / 8) >= 0, "tensor shape ", to_string(shape_),
                " has a negative dimension or more elements than 64 bits count in bytes");
-  storage_ = std::make_shared<Storage>(nbytes(), device, pinned);
+  try {
+    storage_ = std::make_shared<Storage>(nbytes(), device, pinned);
+  } catch (const Error& e) {  // say what the bytes were for
+    fail(e.what(), " for a ", dtype_name(dtype_), " tensor of shape ", to_string(shape_));
+  } catch (const std::bad_alloc&) {
+    fail("out of host memory for a ", dtype_name(dtype_), " tensor of shape ", to_string(shape_));
+  }
 }
 
 Tensor Tensor::zeros(Shape shape, DType dtype, Device device) {

@@ -197,11 +197,16 @@ BatchPipeline::BatchPipeline(const Dataset& dataset, PipelineOptions options)
   s.batches = (s.count + options.batch_size - 1) / options.batch_size;
   s.ring.resize(static_cast<size_t>(options.prefetch_batches) + 1);
   const int64_t n = options.batch_size;
-  for (Slot& slot : s.ring) {
-    slot.images = Tensor({n, options.height, options.width, 3}, DType::u8, Device::cpu,
-                         options.pinned);
-    slot.labels = Tensor({n}, DType::f32, Device::cpu, options.pinned);
-    slot.indices.assign(static_cast<size_t>(n), -1);
+  try {
+    for (Slot& slot : s.ring) {
+      slot.images = Tensor({n, options.height, options.width, 3}, DType::u8, Device::cpu,
+                           options.pinned);
+      slot.labels = Tensor({n}, DType::f32, Device::cpu, options.pinned);
+      slot.indices.assign(static_cast<size_t>(n), -1);
+    }
+  } catch (const Error& e) {
+    fail("the decode pipeline's ", s.ring.size(), " batch buffers of ", n, " images at ",
+         options.height, "x", options.width, " (--batch, --image-size): ", e.what());
   }
   s.workers.reserve(options.workers);
   try {

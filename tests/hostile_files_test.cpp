@@ -253,6 +253,7 @@ with h5py.File(sys.argv[1], "r+") as f:
 // The activation a huge input needs cannot be had: the message names the layer and the shape,
 // not only "out of host memory allocating 4294967296 bytes". RLIMIT_AS makes the allocation fail.
 TEST_F(HostileFiles, AnActivationThatCannotBeAllocatedNamesTheLayer) {
+  CATDOG_SKIP_UNDER_ASAN_FOR_ADDRESS_LIMIT();
   ParsedModel parsed = parse_model_config_text(R"({"class_name": "Sequential", "config": {"layers": [
     {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 4096, 4096, 3]}},
     {"class_name": "Conv2D", "config": {"name": "conv_wide", "filters": 64, "kernel_size": 1}},
@@ -268,6 +269,26 @@ TEST_F(HostileFiles, AnActivationThatCannotBeAllocatedNamesTheLayer) {
                            data + "/train/cats/" + first_image(data)}, limits);
   expect_one_clear_line(r, "layer conv_wide");
   EXPECT_NE(r.err.find("(1, 4096, 4096, 64)"), std::string::npos) << r.err;
+}
+
+// The decode pipeline's batch buffers cannot be had: the message names them, the batch and the
+// image size, not only a number of bytes.
+TEST_F(HostileFiles, BatchBuffersThatCannotBeAllocatedAreNamed) {
+  CATDOG_SKIP_UNDER_ASAN_FOR_ADDRESS_LIMIT();
+  ParsedModel parsed = parse_model_config_text(R"({"class_name": "Sequential", "config": {"layers": [
+    {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 1024, 1024, 3]}},
+    {"class_name": "GlobalAveragePooling2D", "config": {"name": "pool"}},
+    {"class_name": "Dense", "config": {"name": "out", "units": 1, "activation": "sigmoid"}}]}})");
+  parsed.model.build({1024, 1024, 3});
+  const std::string model = work_ + "/big_input.h5";
+  save_keras_model(model, parsed.model, "big_input");
+  const std::string data = test::write_small_dataset(work_ + "/data", 2, 48);
+  test::ChildLimits limits;
+  limits.max_address_bytes = int64_t{3} << 30;  // one batch buffer: 1024 x 1024^2 x 3 = 3 GiB
+  const CliResult r = run({"evaluate", "--model", model, "--data", data + "/test", "--device",
+                           "cpu", "--batch", "1024"}, limits);
+  expect_one_clear_line(r, "batch buffers of 1024 images at 1024x1024");
+  EXPECT_NE(r.err.find("(1024, 1024, 1024, 3)"), std::string::npos) << r.err;
 }
 
 TEST_F(HostileFiles, WorkersOutOfRangeAreRefused) {

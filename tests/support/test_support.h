@@ -59,3 +59,22 @@ double max_abs_difference(const std::vector<float>& a, const std::vector<float>&
       GTEST_SKIP() << "no GPU: " << why_no_gpu;                                                \
     }                                                                                          \
   } while (0)
+
+// True in a build under AddressSanitizer, whose shadow memory needs terabytes of address space:
+// a child under RLIMIT_AS (the tests' stand-in for a machine out of memory) cannot start there.
+#if defined(__SANITIZE_ADDRESS__)
+#define CATDOG_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CATDOG_UNDER_ASAN 1
+#endif
+#endif
+#ifndef CATDOG_UNDER_ASAN
+#define CATDOG_UNDER_ASAN 0
+#endif
+#define CATDOG_SKIP_UNDER_ASAN_FOR_ADDRESS_LIMIT()                                              \
+  do {                                                                                         \
+    if (CATDOG_UNDER_ASAN) {                                                                   \
+      GTEST_SKIP() << "AddressSanitizer cannot start under RLIMIT_AS; the Release suite runs this"; \
+    }                                                                                          \
+  } while (0)
