@@ -209,6 +209,30 @@ TEST_F(HostileFiles, PredictHoldsOneFullSizePhotoAtATime) {
   EXPECT_LT(r.max_rss_kb, 600L * 1024) << "peak resident memory " << r.max_rss_kb / 1024 << " MiB";
 }
 
+// Replaces the first kernel of a saved model by a gzip-compressed (8192, 16384) float32 dataset
+// (512 MiB): zeros and one random value a row, about 1/800 of its size stored, so the stored
+// size alone does not give it away. Returns what h5py printed (the dataset and its stored bytes).
+std::string replace_first_kernel_by_a_compressed_giant(const std::string& h5, int seed) {
+  const test::PythonResult py = test::run_python(R"(
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    g = f["model_weights"]
+    names = []
+    g.visititems(lambda n, o: names.append(n) if n.endswith("kernel:0") else None)
+    del g[names[0]]
+    d = g.create_dataset(names[0], shape=(8192, 16384), dtype="float32", chunks=(512, 16384),
+                         compression="gzip", compression_opts=9)
+    rows = np.zeros((512, 16384), np.float32)
+    rng = np.random.default_rng(int(sys.argv[2]))
+    for row in range(0, 8192, 512):
+        rows[:, 7] = rng.random(512)
+        d[row:row + 512] = rows
+    print(names[0], d.id.get_storage_size())
+)", {h5, std::to_string(seed)});
+  EXPECT_EQ(py.exit_code, 0) << py.output;
+  return py.output;
+}
+
 // A gzip-compressed weight declaring 8192 x 16384 float32 values (512 MiB; nearly all zeros, so
 // under 1 MB in the file) was read and decompressed whole before its shape was compared with the model's
 // (768, 1) kernel. It is refused by its declared shape, before reading.
@@ -221,24 +245,7 @@ TEST_F(HostileFiles, ACompressedHugeWeightIsRefusedByItsShapeBeforeReading) {
   parsed.model.build({16, 16, 3});
   const std::string model = work_ + "/compressed.h5";
   save_keras_model(model, parsed.model, "compressed");
-  CATDOG_RUN_PYTHON(py, R"(
-import sys, h5py, numpy as np
-with h5py.File(sys.argv[1], "r+") as f:
-    names = []
-    f["model_weights"].visititems(lambda n, o: names.append(n) if n.endswith("kernel:0") else None)
-    g = f["model_weights"]
-    del g[names[0]]
-    d = g.create_dataset(names[0], shape=(8192, 16384), dtype="float32", chunks=(512, 16384),
-                         compression="gzip", compression_opts=9)
-    # Zeros and one random value a row: 1/800 of its size compressed, so HDF5's stored size does
-    # not give it away (catdog allows a compressed dataset up to 1024 times what it stores).
-    rows = np.zeros((512, 16384), np.float32)
-    rng = np.random.default_rng(1)
-    for row in range(0, 8192, 512):
-        rows[:, 7] = rng.random(512)
-        d[row:row + 512] = rows
-    print(names[0], d.id.get_storage_size())
-)", {model});
+  const std::string crafted = replace_first_kernel_by_a_compressed_giant(model, 1);
   const std::string data = test::write_small_dataset(work_ + "/data", 2, 48);
   const CliResult r = run({"predict", "--model", model, "--device", "cpu",
                            data + "/train/cats/" + first_image(data)});
@@ -247,7 +254,31 @@ with h5py.File(sys.argv[1], "r+") as f:
   EXPECT_NE(r.err.find("kernel:0"), std::string::npos) << r.err;
   // catdog starts at about 230 MiB here (the CUDA libraries mapped); reading the weight is 512 more.
   EXPECT_LT(r.max_rss_kb, 450L * 1024) << "peak resident memory " << r.max_rss_kb / 1024 << " MiB ("
-                                       << py.output << ")";
+                                       << crafted << ")";
+}
+
+// The same kind of weight in a --weights file, which is not bounded by the model's shapes (it may
+// hold more layers than the model): refused by its compression ratio before decompressing it.
+TEST_F(HostileFiles, ACompressedHugeWeightInAWeightsFileIsRefusedBeforeReading) {
+  CATDOG_REQUIRE_PYTHON("h5py", "numpy");
+  const std::string config = R"({"class_name": "Sequential", "config": {"layers": [
+    {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 16, 16, 3]}},
+    {"class_name": "Flatten", "config": {"name": "flat"}},
+    {"class_name": "Dense", "config": {"name": "out", "units": 1, "activation": "sigmoid"}}]}})";
+  ParsedModel parsed = parse_model_config_text(config);
+  parsed.model.build({16, 16, 3});
+  const std::string weights = work_ + "/bomb.h5";
+  save_keras_model(weights, parsed.model, "bomb");
+  std::ofstream(work_ + "/bomb.json") << config;
+  const std::string crafted = replace_first_kernel_by_a_compressed_giant(weights, 2);
+  const std::string data = test::write_small_dataset(work_ + "/data", 2, 48);
+  const CliResult r = run({"extract", "--model", work_ + "/bomb.json", "--preprocess", "scale",
+                           "--weights", weights, "--device", "cpu", "--output", work_ + "/f.npy",
+                           data + "/train/cats/" + first_image(data)});
+  expect_one_clear_line(r, "(8192, 16384)");
+  EXPECT_NE(r.err.find("before decompressing"), std::string::npos) << r.err;
+  EXPECT_LT(r.max_rss_kb, 450L * 1024) << "peak resident memory " << r.max_rss_kb / 1024 << " MiB ("
+                                       << crafted << ")";
 }
 
 // The activation a huge input needs cannot be had: the message names the layer and the shape,

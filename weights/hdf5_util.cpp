@@ -278,14 +278,20 @@ void read_float_dataset(hid_t dataset, const std::string& context, Shape& shape,
   values.clear();
   if (count == 0) return;
   // A lying header could declare a huge shape over a few stored bytes: allocate only what the
-  // file really holds (allowing for compression when the dataset is filtered).
-  uint64_t declared = count * H5Tget_size(type.get());
-  uint64_t stored = H5Dget_storage_size(dataset);
+  // file really holds, allowing for compression when the dataset is filtered. Trained weights
+  // barely compress (their mantissas are noise: gzip gains ~10%); only constant arrays do, and
+  // those (biases, BatchNormalization statistics) are small: so up to 64 times what is stored,
+  // plus 1 MiB. A "decompression bomb" (a 512 MiB kernel of zeros in 0.6 MB) is refused here,
+  // for a --weights file as for a model, before anything is allocated for it.
+  const uint64_t declared = count * H5Tget_size(type.get());
+  const uint64_t stored = H5Dget_storage_size(dataset);
   Handle plist = check(H5Dget_create_plist(dataset), H5Pclose, context + ": cannot read its layout");
-  bool filtered = H5Pget_nfilters(plist.get()) > 0;
-  uint64_t allowed = filtered ? stored * 1024 + (1 << 20) : stored;
+  const bool filtered = H5Pget_nfilters(plist.get()) > 0;
+  const uint64_t allowed = filtered ? stored * 64 + (1 << 20) : stored;
   CATDOG_CHECK(declared <= allowed, context, ": shape ", to_string(shape), " needs ", declared,
-               " bytes but the file stores only ", stored, " (truncated or corrupt)");
+               " bytes but the file stores only ", stored,
+               filtered ? " compressed (more than 64 times smaller: refused before decompressing)"
+                        : " (truncated or corrupt)");
   values.resize(count);
   if (H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
     fail(context, ": cannot read the data (truncated or corrupt file?)");
