@@ -164,6 +164,8 @@ TEST(fuzz_regressions, KerasH5ThatCrashesHdf5IsAnErrorNotACrash) {
 // failed "cleanly" and the parent read the file again, so `catdog summary` peaked at 4.3 GB. The
 // child's address space is now capped near what it has mapped, and its error is the error.
 TEST(fuzz_regressions, KerasH5WithACorruptStringLengthIsRefusedInBoundedMemory) {
+  // The bound comes from RLIMIT_AS on the HDF5 check child, which an ASan build cannot set.
+  CATDOG_SKIP_UNDER_ASAN_FOR_ADDRESS_LIMIT();
   const std::string path = std::string(CATDOG_SOURCE_DIR) +
                            "/tests/fixtures/hdf5_crashes/vlen_alloc_4gib_in_libhdf5.h5";
   ASSERT_TRUE(std::filesystem::exists(path)) << path;
