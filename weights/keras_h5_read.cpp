@@ -1,9 +1,7 @@
 // read_keras_h5: every layout of docs/FORMATS.md into one KerasH5.
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +9,8 @@
 #include <new>
 #include <string>
 
+#include "core/contained_child.h"
+#include "core/duration.h"
 #include "core/error.h"
 #include "weights/hdf5_util.h"
 #include "weights/keras_h5.h"
@@ -127,100 +127,54 @@ KerasH5 read_in_this_process(const std::string& path, const WeightLimit& weight_
 // metadata is corrupt, in code we cannot check beforehand (docs/RELIABILITY.md, "Findings inside
 // libhdf5"). So a file is read first in a child process: if HDF5 dies there, the user gets an
 // error line instead of a crash. If the child's read fails cleanly, its message is the error; if it
-// succeeds, the real read below does exactly the same and gives the same result.
-// gcc says __SANITIZE_ADDRESS__; clang (the fuzz build) says so only through __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-#define CATDOG_ADDRESS_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CATDOG_ADDRESS_SANITIZER 1
-#endif
-#endif
-#ifndef CATDOG_ADDRESS_SANITIZER
-#define CATDOG_ADDRESS_SANITIZER 0
-#endif
-
-// Exit codes no runtime picks for itself: a sanitizer reports a crash and exits with 1, libFuzzer
-// uses 70 to 77 (its out-of-memory exit was 71, once this code's "clean error").
-constexpr int kChildReadOk = 0;
-constexpr int kChildCleanError = 91;
-constexpr int kChildOutOfMemory = 92;
-constexpr int kChildOtherException = 93;
-
-// The address space this process has mapped now (the CUDA libraries alone map gigabytes).
-rlim_t mapped_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  unsigned long long pages = 0;
-  statm >> pages;
-  return static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE));
+// succeeds, the real read below does exactly the same and gives the same result. A child that
+// does not finish in time (HDF5 looping on corrupt metadata) is killed: a hang is worse than an
+// error, as nothing reports it.
+// How long the check child may take: 60 s, plus 1 s per 10 MB of file (real files read at hundreds
+// of MB/s). CATDOG_HDF5_CHECK_SECONDS replaces the 60 s (the fuzz targets use 5).
+double check_seconds(uint64_t file_bytes) {
+  double base = 60;
+  if (const char* text = std::getenv("CATDOG_HDF5_CHECK_SECONDS")) {
+    char* end = nullptr;
+    base = std::strtod(text, &end);
+    CATDOG_CHECK(end != text && *end == '\0' && std::isfinite(base) && base > 0,
+                 "CATDOG_HDF5_CHECK_SECONDS=", text, ": not a positive number of seconds");
+  }
+  return base + static_cast<double>(file_bytes) / 10e6;
 }
 
-// Reads the file in a child. A clean error there is the error: its message comes back through a
-// pipe and the file is not read again here (a corrupt string length made each read allocate and
-// fill 4 GiB, 4.3 GB in all for a 24 KB file).
+// Reads the file in a contained child (core/contained_child.h). A clean error there is the error:
+// the file is not read again here (a corrupt string length made each read allocate and fill
+// 4 GiB, 4.3 GB in all for a 24 KB file). The child's address space may grow by four times the
+// file and 512 MiB for HDF5, well above any real file's needs.
 void check_hdf5_survives(const std::string& path, const WeightLimit& weight_limit) {
-  std::cout.flush();
-  std::cerr.flush();
-  int message_pipe[2];
-  if (::pipe(message_pipe) != 0) return;  // no child: read in-process, as before
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(message_pipe[0]);
-    ::close(message_pipe[1]);
-    return;
+  std::error_code ec;
+  uint64_t bytes = std::filesystem::file_size(path, ec);
+  if (ec) bytes = 0;
+  const double seconds = check_seconds(bytes);
+  const ContainedOutcome outcome = run_contained(
+      [&] { read_in_this_process(path, weight_limit); }, bytes * 4 + (uint64_t{512} << 20), seconds);
+  using End = ContainedOutcome::End;
+  switch (outcome.end) {
+    case End::finished:
+    case End::no_child:  // read in-process only, as before the check existed
+      return;
+    case End::error:
+      if (!outcome.message.empty()) throw Error(outcome.message);
+      break;
+    case End::crashed:
+      fail(path, ": corrupt HDF5 file: the HDF5 library crashed reading it (", outcome.message,
+           "); catdog refuses it");
+    case End::timed_out:
+      fail(path, ": corrupt HDF5 file: the HDF5 library did not finish reading it in ",
+           human_duration(seconds), "; catdog refuses it");
+    case End::out_of_memory:
+      fail(path, ": corrupt HDF5 file: reading it asked for more memory than the file could need");
+    case End::other_exception:
+    case End::failed:
+      break;
   }
-  if (pid == 0) {
-    ::close(message_pipe[0]);
-#if !CATDOG_ADDRESS_SANITIZER  // ASan reserves terabytes of address space: it cannot start under a cap
-    // A corrupt size can make HDF5 ask for terabytes; cap the child well above any real file's
-    // needs (what is mapped already, four times the file, and 512 MiB for HDF5) so that shows as a
-    // failed allocation, not the OOM killer or gigabytes of memory.
-    std::error_code ec;
-    const auto bytes = std::filesystem::file_size(path, ec);
-    const rlim_t cap =
-        mapped_bytes() + (ec ? 0 : static_cast<rlim_t>(bytes)) * 4 + (rlim_t{512} << 20);
-    const rlimit limit{cap, cap};
-    ::setrlimit(RLIMIT_AS, &limit);
-#endif
-    int code = kChildReadOk;
-    try {
-      read_in_this_process(path, weight_limit);
-    } catch (const Error& e) {
-      code = kChildCleanError;
-      const std::string message = std::string(e.what()).substr(0, 4096);  // fits the pipe
-      if (::write(message_pipe[1], message.data(), message.size()) < 0) code = kChildOtherException;
-    } catch (const std::bad_alloc&) {
-      code = kChildOutOfMemory;
-    } catch (...) {
-      code = kChildOtherException;
-    }
-    ::_exit(code);
-  }
-  ::close(message_pipe[1]);
-  std::string message;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(message_pipe[0], buffer, sizeof buffer);
-    if (n > 0) message.append(buffer, static_cast<size_t>(n));
-    else if (n == 0 || errno != EINTR) break;
-  }
-  ::close(message_pipe[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return;
-  }
-  if (WIFSIGNALED(status)) {
-    fail(path, ": corrupt HDF5 file: the HDF5 library crashed reading it (",
-         ::strsignal(WTERMSIG(status)), "); catdog refuses it");
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kChildCleanError && !message.empty()) {
-    throw Error(message);
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) != kChildReadOk) {
-    fail(path, ": corrupt HDF5 file: reading it ",
-         WEXITSTATUS(status) == kChildOutOfMemory ? "asked for more memory than the file could need"
-                                                  : "failed inside the HDF5 library");
-  }
+  fail(path, ": corrupt HDF5 file: reading it failed inside the HDF5 library");
 }
 
 }  // namespace
