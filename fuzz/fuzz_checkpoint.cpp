@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "fuzz/hdf5_check_child.h"
 #include "engine/model_config.h"
 #include "training/checkpoint.h"
 #include "weights/keras_h5.h"
@@ -95,6 +96,7 @@ void write_bytes(const std::string& path, const uint8_t* data, size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  contain_hdf5_check_children();
   if (const char* dir = std::getenv("CATDOG_FUZZ_WRITE_SEEDS")) {
     write_real_checkpoint(std::string(dir) + "/checkpoint.h5");
     std::ofstream(std::string(dir) + "/catdog_state.json") << real_checkpoint().catdog_state;

@@ -19,6 +19,7 @@
 
 #include "training/model_setup.h"
 #include "core/error.h"
+#include "fuzz/hdf5_check_child.h"
 #include "engine/model_config.h"
 #include "weights/keras_h5.h"
 
@@ -49,6 +50,11 @@ std::string temp_file() {
 }
 
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  contain_hdf5_check_children();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string path = temp_file();

@@ -37,6 +37,7 @@ for target in "${TARGETS[@]}"; do
   echo "== $target: ${SECONDS_PER_TARGET}s"
   start=$SECONDS
   # The targets' temporary files (one per process; a crashed one leaves its own) go to tmp/.
+  LSAN_OPTIONS="suppressions=$REPO/fuzz/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
   TMPDIR=$PWD/$work/tmp nice -n "${NICE:-19}" "build-fuzz/fuzz/$target" "$work/corpus" "${dict[@]}" \
     -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=10 \
     -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
