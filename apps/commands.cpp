@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "apps/progress.h"
 #include "training/batches.h"
@@ -110,23 +111,34 @@ int run_predict(const PredictOptions& o, std::ostream& out) {
   if (setup.base.size()) class_names = {"cats", "dogs"};
   int64_t bad_count = 0;
   Tensor staging, input;
+  std::unique_ptr<ProgressBar> bar;
+  if (o.progress_bar && o.images.size() > static_cast<size_t>(o.batch)) {
+    bar = std::make_unique<ProgressBar>(out, "predict", static_cast<int64_t>(o.images.size()), true);
+  }
   for (size_t start = 0; start < o.images.size(); start += static_cast<size_t>(o.batch)) {
     const size_t stop = std::min(o.images.size(), start + static_cast<size_t>(o.batch));
     const std::vector<std::string> chunk(o.images.begin() + start, o.images.begin() + stop);
     std::vector<std::string> kept, bad;
     const Tensor pixels = load_pixels(chunk, setup.image_size, &kept, &bad);
+    if (bar) bar->clear();
     for (const std::string& why : bad) std::cerr << "warning: " << one_line(why) << "\n";
     bad_count += static_cast<int64_t>(bad.size());
-    if (kept.empty()) continue;
-    make_model_input(pixels, setup.preprocess, ctx, staging, input);
-    const std::vector<float> logits = setup.model.forward(input, ctx).to_vector();
-    for (size_t i = 0; i < kept.size(); ++i) {
-      const float p = sigmoid(logits[i]);
-      char line[64];
-      std::snprintf(line, sizeof line, "\t%.6f\t", p);
-      out << one_line(kept[i]) << line << class_names[p >= 0.5f ? 1 : 0] << "\n";
+    if (!kept.empty()) {
+      make_model_input(pixels, setup.preprocess, ctx, staging, input);
+      const std::vector<float> logits = setup.model.forward(input, ctx).to_vector();
+      for (size_t i = 0; i < kept.size(); ++i) {
+        const float p = sigmoid(logits[i]);
+        char line[64];
+        std::snprintf(line, sizeof line, "\t%.6f\t", p);
+        out << one_line(kept[i]) << line << class_names[p >= 0.5f ? 1 : 0] << "\n";
+      }
+    }
+    if (bar) {
+      const double elapsed = std::max(bar->elapsed_seconds(), 1e-9);
+      bar->update(static_cast<int64_t>(stop), throughput_metrics(stop / elapsed, 0));
     }
   }
+  if (bar) bar->finish();
   if (bad_count) std::cerr << "skipped " << bad_count << " of " << o.images.size() << " images\n";
   return bad_count == static_cast<int64_t>(o.images.size()) ? 1 : 0;
 }

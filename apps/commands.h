@@ -24,6 +24,8 @@ struct PredictOptions {
   std::vector<std::string> images;
   std::string device = "auto";
   int batch = 64;
+  // The progress bar under the results (count, img/s, ETA), redrawn in place: for a terminal only.
+  bool progress_bar = false;
 };
 int run_predict(const PredictOptions& options, std::ostream& out);
 

@@ -172,7 +172,10 @@ int main(int argc, char** argv) {
       return result.interrupted ? 130 : 0;
     }
     if (*evaluate_cmd) return catdog::run_evaluate(evaluate, std::cout);
-    if (*predict_cmd) return catdog::run_predict(predict, std::cout);
+    if (*predict_cmd) {
+      predict.progress_bar = catdog::is_terminal(std::cout);
+      return catdog::run_predict(predict, std::cout);
+    }
     if (*extract_cmd) return catdog::run_extract(extract, std::cout);
     if (*summary_cmd) return catdog::run_summary(summary_model, std::cout);
     if (*demo_cmd) return catdog::run_demo(demo, std::cout);

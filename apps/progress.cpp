@@ -51,6 +51,11 @@ void ProgressBar::update(int64_t done, const std::string& metrics) {
   }
 }
 
+void ProgressBar::clear() {
+  if (terminal_ && drawn_) out_ << "\r\033[K";
+  drawn_ = false;
+}
+
 void ProgressBar::finish() {
   if (terminal_ && drawn_) out_ << "\n";
   out_ << std::flush;

@@ -6,7 +6,8 @@
 //   Frozen base (train): 1200/2400 [==============>...............] - ETA: 22.5 s - 53 img/s - wait 0%
 // redrawn in place on a terminal; on a pipe or file, a plain line every ~10% instead, so logs stay
 // readable. `extract` and `evaluate` draw the same bar (standard error stays for the one error
-// line a failed run prints).
+// line a failed run prints); `predict` draws it on a terminal only, below its results, as its
+// standard output is otherwise a table for other programs.
 #pragma once
 
 #include <atomic>
@@ -26,6 +27,9 @@ class ProgressBar {
   ProgressBar(std::ostream& out, std::string label, int64_t total, bool terminal);
   // `done` of total so far; `metrics` follows the ETA (" - loss: ...").
   void update(int64_t done, const std::string& metrics);
+  // On a terminal, erase the bar so that other lines can be printed; the next update draws it
+  // again below them. Nothing on plain output.
+  void clear();
   // Close the line.
   void finish();
   double elapsed_seconds() const;

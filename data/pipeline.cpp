@@ -283,6 +283,11 @@ BatchPipeline::Stats BatchPipeline::epoch_stats() const {
   return stats;
 }
 
+double BatchPipeline::wait_seconds() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->stats.wait_seconds;
+}
+
 std::string BatchPipeline::summary_line() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   return cat("skipped ", state_->stats.skipped, " of ", state_->count, " images");

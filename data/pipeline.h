@@ -74,6 +74,9 @@ class BatchPipeline {
     std::vector<std::string> skipped_files;  // in epoch order
   };
   Stats epoch_stats() const;  // for the pass in progress or just finished
+  // Stats::wait_seconds alone, without copying and sorting the skipped files' names: what a
+  // progress bar asks for after every batch.
+  double wait_seconds() const;
   std::string summary_line() const;  // exactly "skipped N of M images"
 
   // Abandon the pass (e.g. a consumer that stops early): workers stop after the image they are

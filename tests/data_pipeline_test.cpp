@@ -272,6 +272,7 @@ TEST(BatchPipeline, MeasuresWaitAndRefusesMisuse) {
   EXPECT_THROW(p.next(b), Error);  // before start_epoch
   run_pass(p, 0);
   EXPECT_GT(p.epoch_stats().wait_seconds, 0.0);  // one worker decoding: the consumer waited
+  EXPECT_EQ(p.wait_seconds(), p.epoch_stats().wait_seconds);
   PipelineOptions bad = o;
   bad.batch_size = 0;
   EXPECT_THROW(BatchPipeline(d, bad), Error);

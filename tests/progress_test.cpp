@@ -1,12 +1,14 @@
 // Progress on every long step: the bar's plain-output form (a pipe or a file), and the frozen
 // base's pass over the photos reported to the observer as it goes.
 #include <algorithm>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "apps/commands.h"
 #include "apps/progress.h"
 #include "tests/support/test_support.h"
 #include "tests/support/training_fixtures.h"
@@ -49,6 +51,74 @@ TEST(ProgressBar, TerminalOutputRedrawsInPlace) {
   const std::string text = out.str();
   EXPECT_EQ(std::count(text.begin(), text.end(), '\r'), 4);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
+}
+
+// Cleared on a terminal so that other lines print clean, then drawn again below them.
+TEST(ProgressBar, ClearErasesTheTerminalLineAndTheNextUpdateRedraws) {
+  std::ostringstream out;
+  ProgressBar bar(out, "predict", 4, /*terminal=*/true);
+  bar.update(2, "");
+  bar.clear();
+  out << "result\n";
+  bar.update(4, "");
+  bar.finish();
+  const std::string text = out.str();
+  const size_t result = text.find("result\n");
+  ASSERT_NE(result, std::string::npos);
+  EXPECT_EQ(text.compare(result - 4, 4, "\r\033[K"), 0) << "the bar is erased before the line";
+  EXPECT_NE(text.find("predict: 4/4", result), std::string::npos) << "and drawn again after it";
+  std::ostringstream plain;
+  ProgressBar plain_bar(plain, "predict", 4, /*terminal=*/false);
+  plain_bar.update(4, "");
+  plain_bar.clear();
+  EXPECT_EQ(plain.str().find('\033'), std::string::npos) << "no terminal codes in a file";
+}
+
+// predict's table stays a table: with the bar (a terminal), every prediction line is whole and
+// comes once, and the bar counts to the last photo; without it, nothing but the predictions.
+TEST(PredictProgress, BarOnATerminalOnlyAndPredictionLinesWhole) {
+  const std::string data = test::write_small_dataset(test::temp_dir("predict_progress_data"), 8, 48);
+  const std::string run = test::temp_dir("predict_progress_run");
+  TrainOptions o = test::small_run(data, run);
+  o.epochs = 1;
+  std::ostringstream quiet;
+  TextObserver observer(quiet);
+  train(o, observer);
+  PredictOptions p;
+  p.model_path = run + "/model.h5";
+  p.device = "cpu";
+  p.batch = 3;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data)) {
+    if (entry.is_regular_file()) p.images.push_back(entry.path().string());
+  }
+  std::sort(p.images.begin(), p.images.end());
+  ASSERT_EQ(p.images.size(), 16u);
+
+  std::ostringstream table;
+  ASSERT_EQ(run_predict(p, table), 0);
+  const std::vector<std::string> rows = lines_of(table.str());
+  ASSERT_EQ(rows.size(), p.images.size()) << table.str();
+  for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].rfind(p.images[i] + "\t", 0), 0u);
+
+  p.progress_bar = true;
+  std::ostringstream terminal;
+  ASSERT_EQ(run_predict(p, terminal), 0);
+  std::string text = terminal.str();
+  EXPECT_NE(text.find("predict: 16/16 ["), std::string::npos) << text;
+  // What a terminal shows: each "\r\033[K" erases the line drawn so far, each "\r" restarts it.
+  std::string shown, line;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 4, "\r\033[K") == 0) { line.clear(); i += 3; continue; }
+    if (text[i] == '\r') { line.clear(); continue; }
+    if (text.compare(i, 3, "\033[K") == 0) { i += 2; continue; }
+    line += text[i];
+    if (text[i] == '\n') { shown += line; line.clear(); }
+  }
+  std::vector<std::string> shown_rows = lines_of(shown);
+  ASSERT_EQ(shown_rows.size(), rows.size() + 1) << "the predictions, then the finished bar";
+  EXPECT_EQ(shown_rows.back().rfind("predict: 16/16 [", 0), 0u) << shown_rows.back();
+  shown_rows.pop_back();
+  EXPECT_EQ(shown_rows, rows);
 }
 
 struct PassRecorder : TrainObserver {

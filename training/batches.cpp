@@ -32,7 +32,7 @@ std::string forward_dataset(Sequential& model, size_t end, const Dataset& datase
     const Tensor& output = model.forward(input, ctx, 0, end);
     sink(batch.indices, output);
     done += static_cast<int64_t>(batch.indices.size());
-    if (progress) progress(done, pipeline.epoch_stats().wait_seconds);
+    if (progress) progress(done, pipeline.wait_seconds());
   }
   ctx.training = training;
   if (stats) *stats = pipeline.epoch_stats();
