@@ -252,6 +252,43 @@ TEST_F(Trainer, TwoPlusTwoEpochsEqualFour) {
   EXPECT_NE(four.history[0].loss, four.history[3].loss);
 }
 
+// --preprocess: the run computes on it (its losses differ from the model's own), model.h5 records
+// it for evaluate and predict, the setup line says it, and --resume refuses another one.
+TEST_F(Trainer, PreprocessOptionIsUsedRecordedAndKeptOnResume) {
+  const std::string dir = test::temp_dir("trainer_preprocess");
+  TrainOptions own = small_run(*data_, dir + "/own");
+  own.epochs = 1;
+  own.lr = 1e-5f;  // caffe's inputs are ~100x scale's: keep both runs finite
+  TrainOptions caffe = own;
+  caffe.out_dir = dir + "/caffe";
+  caffe.preprocess = "caffe";
+  const TrainResult a = train_quietly(own);
+  RecordingObserver observer;
+  const TrainResult b = train(caffe, observer);
+  ASSERT_EQ(a.history.size(), 1u);
+  ASSERT_EQ(b.history.size(), 1u);
+  EXPECT_NE(a.history[0].loss, b.history[0].loss) << "--preprocess caffe changed nothing";
+  EXPECT_EQ(load_trained_model(own.out_dir + "/model.h5").preprocess, Preprocess::scale);
+  EXPECT_EQ(load_trained_model(caffe.out_dir + "/model.h5").preprocess, Preprocess::caffe);
+  ASSERT_FALSE(observer.lines.empty());
+  EXPECT_NE(observer.lines[0].find(", preprocess caffe,"), std::string::npos) << observer.lines[0];
+
+  caffe.epochs = 2;
+  caffe.resume = true;
+  caffe.preprocess = "tutorial";
+  try {
+    train_quietly(caffe);
+    ADD_FAILURE() << "resumed a caffe run with --preprocess tutorial";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("was trained with --preprocess caffe, not --preprocess "
+                                         "tutorial"),
+              std::string::npos)
+        << e.what();
+  }
+  caffe.preprocess = "";
+  EXPECT_EQ(train_quietly(caffe).history.size(), 2u) << "leaving --preprocess out resumes";
+}
+
 TEST_F(Trainer, StoppedMidEpochResumesExactly) {
   const std::string dir = test::temp_dir("trainer_mid_epoch");
   TrainOptions straight = small_run(*data_, dir + "/straight");

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/json_text.h"
+#include "kernels/preprocess.h"
 #include "training/settings.h"
 #include "weights/keras_h5.h"
 
@@ -186,6 +187,10 @@ Progress restore_checkpoint(const std::string& path, ModelSetup& setup, TrainOpt
   CATDOG_CHECK(o.image_size == 0 || o.image_size == setup.image_size, "--resume: ", path,
                " was trained at --image-size ", setup.image_size, ", not --image-size ",
                o.image_size, " (leave --image-size out, or train anew elsewhere)");
+  CATDOG_CHECK(o.preprocess.empty() || parse_preprocess(o.preprocess) == setup.preprocess,
+               "--resume: ", path, " was trained with --preprocess ",
+               preprocess_name(setup.preprocess), ", not --preprocess ", o.preprocess,
+               " (leave --preprocess out, or train anew elsewhere)");
   o.model = base;
   o.batch = static_cast<int>(settings.batch);
   o.lr = static_cast<float>(settings.lr);

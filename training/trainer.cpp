@@ -14,6 +14,7 @@
 #include "engine/feature_cache.h"      // the frozen base's outputs, computed once
 #include "engine/sgd.h"                // SGD with momentum
 #include "engine/train_step.h"         // end_in_logits, train_step
+#include "kernels/preprocess.h"        // parse_preprocess: --preprocess
 #include "training/batch_source.h"     // PipelineBatches, CachedBatches
 #include "training/batches.h"          // forward_dataset, evaluate_*, upload_vector
 #include "training/checkpoint.h"       // Progress, save_checkpoint, restore_checkpoint
@@ -122,6 +123,7 @@ void open_run(Run& run) {
                 " epochs and ", run.progress.batches_done, " batches done"));
   } else {
     run.setup = build_training_model(o.model, o.weights, o.image_size, o.seed);
+    if (!o.preprocess.empty()) run.setup.preprocess = parse_preprocess(o.preprocess);
   }
   Sequential& model = run.setup.model;
   end_in_logits(model);
@@ -178,6 +180,7 @@ void open_run(Run& run) {
               ctx.on_gpu() ? cat(" (", cuda_device_description(), ", ",
                                  precision_name(ctx.precision), ")")
                            : "",
+              ", preprocess ", preprocess_name(run.setup.preprocess),
               ", feature cache ", run.use_cache ? "on" : "off"));
 }
 

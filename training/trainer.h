@@ -36,6 +36,9 @@ struct TrainOptions {
   bool resume = false;
   int workers = 0;                // decode threads; 0 = one per core
   std::string resize = "nearest"; // nearest (Keras) | bilinear | area
+  // caffe | tutorial | scale; "" = the model's own (caffe for the pretrained bases, which matches
+  // their weights; the Keras tutorial's code centres RGB on the ImageNet mean: tutorial).
+  std::string preprocess;
   size_t max_device_memory = 0;   // bytes; 0 = no cap
   bool validate = true;           // evaluate on test/ after each epoch
   // Stop (as a TrainObserver's stop request does: checkpoint, then return) once this many steps
