@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--preprocess", train.preprocess, "caffe | tutorial | scale (default: the model's; caffe matches the pretrained weights, tutorial is the Keras tutorial's RGB mean centring)")->check(CLI::IsMember({"caffe", "tutorial", "scale"}));
   train_cmd->add_option("--resize", train.resize, "nearest (Keras) | bilinear | area")->capture_default_str();
   train_cmd->add_option("--max-device-memory", max_memory, "Cap GPU memory, e.g. 6G (a GTX 1660 Ti)");
+  train_cmd->add_flag("--final", train.final_fit, "Train on train/ and test/ together, no validation; saves final_model.h5 (the tutorial's last step)");
   train_cmd->add_option("--stop-after-steps", train.stop_after_steps, "Stop (with a checkpoint) after N steps")->group("");
 
   catdog::EvaluateOptions evaluate;

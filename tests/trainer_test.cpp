@@ -4,12 +4,14 @@
 // before train(), resuming gives exactly the run that was never stopped, the feature cache changes
 // the speed and not the numbers, and the run directory holds what the docs promise.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
 
 #include "apps/commands.h"
+#include "data/dataset.h"
 #include "engine/feature_cache.h"
 #include "training/model_setup.h"
 #include "training/batches.h"
@@ -287,6 +289,50 @@ TEST_F(Trainer, PreprocessOptionIsUsedRecordedAndKeptOnResume) {
   }
   caffe.preprocess = "";
   EXPECT_EQ(train_quietly(caffe).history.size(), 2u) << "leaving --preprocess out resumes";
+}
+
+// --final (the tutorial's last step): one dataset of train/ and test/ (the epoch has the batches
+// of all 48 photos, not of train's 36), no validation, final_model.h5 that predict answers with a
+// class name; --resume keeps to the kind of run its checkpoint holds.
+TEST_F(Trainer, FinalTrainsOnTrainAndTestWithoutValidation) {
+  const std::string dir = test::temp_dir("trainer_final");
+  TrainOptions o = small_run(*data_, dir);
+  o.epochs = 1;
+  o.final_fit = true;
+  RecordingObserver observer;
+  const TrainResult result = train(o, observer);
+  ASSERT_EQ(result.history.size(), 1u);
+  ASSERT_FALSE(observer.steps.empty());
+  EXPECT_EQ(observer.steps.back().steps, 6) << "48 photos in batches of 8";
+  EXPECT_TRUE(std::isnan(result.history[0].val_loss)) << "no validation";
+  EXPECT_EQ(result.model_path, dir + "/final_model.h5");
+  EXPECT_TRUE(fs::exists(dir + "/final_model.h5"));
+  EXPECT_FALSE(fs::exists(dir + "/model.h5"));
+
+  PredictOptions p;
+  p.model_path = dir + "/final_model.h5";
+  p.device = "cpu";
+  const Dataset test_set = scan_dataset(*data_ + "/test");
+  p.images = {test_set.images.front().path};
+  std::ostringstream out;
+  ASSERT_EQ(run_predict(p, out), 0);
+  const std::string line = out.str();
+  EXPECT_TRUE(line.size() > 6 && (line.compare(line.size() - 6, 6, "\tcats\n") == 0 ||
+                                  line.compare(line.size() - 6, 6, "\tdogs\n") == 0))
+      << line;
+
+  o.epochs = 2;
+  o.resume = true;
+  o.final_fit = false;
+  try {
+    train_quietly(o);
+    ADD_FAILURE() << "resumed a --final run as one with validation";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("continues a --final run: add --final"), std::string::npos)
+        << e.what();
+  }
+  o.final_fit = true;
+  EXPECT_EQ(train_quietly(o).history.size(), 2u);
 }
 
 TEST_F(Trainer, StoppedMidEpochResumesExactly) {

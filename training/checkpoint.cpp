@@ -139,7 +139,8 @@ void save_checkpoint(const std::string& path, Sequential& model, const ModelSetu
                       {"history", history_json(p.history)}, {"seed", o.seed}, {"batch", o.batch},
                       {"lr", o.lr}, {"momentum", o.momentum}, {"model", setup.base},
                       {"weights", o.weights.empty() ? "" : weights_identity(o.weights)},
-                      {"cache_features", o.cache_features}, {"augment", o.augment}};
+                      {"cache_features", o.cache_features}, {"augment", o.augment},
+                      {"final", o.final_fit}};
   extras.catdog_state = state.dump();
   extras.training_config = training_config_json(o);
   save_keras_model(path, model, setup.name, extras);
@@ -175,6 +176,10 @@ Progress restore_checkpoint(const std::string& path, ModelSetup& setup, TrainOpt
     // The run continues exactly as it started: same shuffles, batches and optimizer.
     o.seed = t.at("seed");
     o.augment = t.at("augment");
+    // Checkpoints from before --final existed hold no "final": they were not final runs.
+    CATDOG_CHECK(t.value("final", false) == o.final_fit, "--resume: ", path,
+                 t.value("final", false) ? " continues a --final run: add --final"
+                                         : " continues a run with validation: leave --final out");
   } catch (const json::exception& e) {
     fail(path, ": not a catdog checkpoint (training state missing or damaged: ", e.what(), ")");
   }

@@ -49,6 +49,22 @@ void check_options(const TrainOptions& o) {
                "`catdog prepare` makes them)");
 }
 
+// --final: the test photos join the training set (same classes), kept in the Dataset's order (by
+// label, then path), so the epochs' shuffles are those of one dataset of all the photos.
+void add_test_photos_for_the_final_model(Dataset& train_set, const std::string& data_dir) {
+  const fs::path test_dir = fs::path(data_dir) / "test";
+  CATDOG_CHECK(fs::is_directory(test_dir), "--final trains on train/ and test/ together, and ",
+               test_dir.string(), " is not a directory");
+  const Dataset test_set = scan_dataset(test_dir.string());
+  CATDOG_CHECK(test_set.class_names == train_set.class_names, test_dir.string(),
+               " has other classes than train/");
+  train_set.images.insert(train_set.images.end(), test_set.images.begin(), test_set.images.end());
+  std::stable_sort(train_set.images.begin(), train_set.images.end(),
+                   [](const LabeledImage& a, const LabeledImage& b) {
+                     return a.label != b.label ? a.label < b.label : a.path < b.path;
+                   });
+}
+
 // Everything one train() call holds: the options (as restored on resume), the run directory's
 // files, the model and its data, where training stands, and what it will return.
 struct Run {
@@ -104,12 +120,13 @@ void open_run(Run& run) {
   fs::create_directories(run.run_dir, ec);
   CATDOG_CHECK(!ec && fs::is_directory(run.run_dir), "cannot create the run directory ",
                o.out_dir, ": ", ec.message());
-  run.model_path = (run.run_dir / "model.h5").string();
+  run.model_path = (run.run_dir / (o.final_fit ? "final_model.h5" : "model.h5")).string();
   run.checkpoint_path = (run.run_dir / "checkpoint.h5").string();
   run.log = std::make_unique<RunLog>((run.run_dir / "train.log").string());
   // A run killed mid-write left its temporary files; nothing will ever commit them.
   int stale = 0;
-  for (const char* name : {"model.h5", "checkpoint.h5", "history.csv", "curves.png"})
+  for (const char* name :
+       {"model.h5", "final_model.h5", "checkpoint.h5", "history.csv", "curves.png"})
     stale += remove_stale_temporaries((run.run_dir / name).string());
   if (stale > 0) run.log->line(cat("removed ", stale, " temporary files of a killed run"));
   run.events = std::make_unique<EventWriter>(run.run_dir.string());
@@ -131,12 +148,13 @@ void open_run(Run& run) {
   run.train_set = scan_dataset((fs::path(o.data_dir) / "train").string());
   CATDOG_CHECK(run.train_set.class_names.size() == 2, o.data_dir, "/train has ",
                run.train_set.class_names.size(), " classes; a binary classifier needs exactly 2");
+  if (o.final_fit) add_test_photos_for_the_final_model(run.train_set, o.data_dir);
   const auto images = static_cast<int64_t>(run.train_set.images.size());
   const int64_t batches = (images + o.batch - 1) / o.batch;
   CATDOG_CHECK(run.progress.batches_done <= batches, run.checkpoint_path,
                ": its catdog_state batches_done ", run.progress.batches_done,
                " is more than the epoch's ", batches, " batches (another dataset?)");
-  run.validate = o.validate && fs::is_directory(fs::path(o.data_dir) / "test");
+  run.validate = o.validate && !o.final_fit && fs::is_directory(fs::path(o.data_dir) / "test");
   if (run.validate) {
     run.test_set = scan_dataset((fs::path(o.data_dir) / "test").string());
     CATDOG_CHECK(run.test_set.class_names == run.train_set.class_names, o.data_dir,

@@ -41,6 +41,9 @@ struct TrainOptions {
   std::string preprocess;
   size_t max_device_memory = 0;   // bytes; 0 = no cap
   bool validate = true;           // evaluate on test/ after each epoch
+  // The tutorial's last step: train on train/ and test/ together, with no validation, and save
+  // final_model.h5 (a model for `predict`, with no held-out accuracy).
+  bool final_fit = false;
   // Stop (as a TrainObserver's stop request does: checkpoint, then return) once this many steps
   // ran in this call; < 0 = never. For tests of interrupted training.
   int64_t stop_after_steps = -1;
@@ -64,7 +67,7 @@ struct TrainResult {
   std::string model_path;            // out_dir/model.h5
 };
 
-// Trains, writing out_dir/{model.h5, checkpoint.h5, history.csv, curves.png, train.log}.
+// Trains, writing out_dir/{model.h5 (final_model.h5 with final_fit), checkpoint.h5, history.csv, curves.png, train.log}.
 // Progress goes to `observer`, which can also ask the run to stop (it then checkpoints and
 // returns with `interrupted`). Throws catdog::Error on anything the run cannot continue from.
 TrainResult train(const TrainOptions& options, TrainObserver& observer);
