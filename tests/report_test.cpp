@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "data/decode.h"
+#include "data/encode_jpeg.h"
 #include "training/report.h"
 #include "training/run_files.h"
 #include "training/run_report.h"
@@ -441,6 +442,30 @@ void expect_mistakes_are_wrong_and_sorted(const std::string& dom, const std::str
     EXPECT_EQ(overlay.height, image_size);
     EXPECT_NE(photo.rgb, overlay.rgb) << "the overlay is the bare photo";
   }
+}
+
+// The page's own check must tell a broken picture from a good one, or it proves nothing.
+TEST(ReportInBrowser, ImageCheckCountsOnlyTheImagesThatDecoded) {
+  if (chromium_path().empty()) {
+    GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  }
+  Report r;
+  r.class_names = {"cats", "dogs"};
+  r.predictions = {{"a.jpg", 0, 0.9f}, {"b.jpg", 1, 0.2f}};
+  MistakePhoto good, broken;
+  const std::vector<uint8_t> gray(16 * 16 * 3, 128);
+  good.prediction = r.predictions[0];
+  good.photo_jpeg = encode_jpeg(gray.data(), 16, 16, JpegInput::rgb, 90);
+  good.overlay_note = "Grad-CAM overlay: not available";
+  broken.prediction = r.predictions[1];
+  broken.photo_jpeg = {0xff, 0xd8, 0xff, 0x00, 0x01, 0x02};  // a JPEG's first bytes, then junk
+  broken.overlay_note = "Grad-CAM overlay: not available";
+  r.mistakes = {good, broken};
+  const std::string dir = test::temp_dir("report_broken_image");
+  write_report_html(dir + "/report.html", r);
+  const BrowserView view = view_in_browser(dir + "/report.html", "report_browser_broken");
+  EXPECT_EQ(view.images, 2) << view.dom;
+  EXPECT_EQ(view.images_ok, 1);
 }
 
 class ReportRun : public ::testing::Test {
