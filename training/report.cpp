@@ -332,7 +332,7 @@ void mistakes_section(std::ostringstream& html, const Report& r) {
          << "\">\n"
          << "<div class=\"pair\">" << image_or_note(m.photo_jpeg, m.photo_note, p.path)
          << image_or_note(m.overlay_jpeg, m.overlay_note, "Grad-CAM of " + p.path) << "</div>\n"
-         << "<figcaption><b>" << html_escape(said) << " " << percent(confidence) << "</b>, is "
+         << "<figcaption>said <b>" << html_escape(said) << " " << percent(confidence) << "</b>, is "
          << html_escape(truth) << " (p(" << html_escape(r.class_names.at(1)) << ") = "
          << format("%.4f", p.probability) << ")<br>" << html_escape(p.path);
     if (!m.overlay_jpeg.empty() && !m.overlay_note.empty()) {
