@@ -12,8 +12,7 @@
 #include "training/run_context.h"
 #include "training/run_report.h"
 #include "training/trainer.h"
-#include "data/decode.h"
-#include "data/resize.h"
+#include "data/photo_batch.h"
 #include "data/synth.h"
 #include "engine/builtin_models.h"
 #include "core/error.h"
@@ -30,33 +29,6 @@ namespace fs = std::filesystem;
 namespace catdog {
 
 namespace {
-
-// Decode and resize (nearest, as Keras) `paths` into a uint8 (n, size, size, 3) batch, one image
-// at a time: only one full-size photo (at most DecodeOptions::max_pixels, 300 MB) is ever held, so
-// a chunk of 100-megapixel photos costs one of them plus the small batch. Unreadable files go to
-// *bad (when given) and are left out; otherwise they throw.
-Tensor load_pixels(const std::vector<std::string>& paths, int size,
-                   std::vector<std::string>* kept, std::vector<std::string>* bad) {
-  const size_t stride = static_cast<size_t>(size) * size * 3;
-  std::vector<uint8_t> rows, bytes;  // rows: the resized images so far
-  Image image;                       // the one full-size decode, its memory reused
-  for (const std::string& path : paths) {
-    try {
-      read_file_bytes(path, bytes);
-      decode_image_memory_into(bytes.data(), bytes.size(), path, DecodeOptions{}, image);
-    } catch (const Error& e) {
-      if (!bad) throw;
-      bad->push_back(e.what());
-      continue;
-    }
-    if (kept) kept->push_back(path);
-    rows.resize(rows.size() + stride);
-    resize_rgb(image, size, size, ResizeMode::nearest, rows.data() + rows.size() - stride);
-  }
-  Tensor pixels({static_cast<int64_t>(rows.size() / stride), size, size, 3}, DType::u8);
-  std::copy(rows.begin(), rows.end(), pixels.u8());
-  return pixels;
-}
 
 // predict and evaluate read one probability per image (of the second class): the model must end
 // in Dense(1, sigmoid); anything else (Dense(2)) would print numbers that mean nothing.
@@ -120,9 +92,7 @@ int run_predict(const PredictOptions& o, std::ostream& out) {
   require_one_probability(setup.model, o.model_path);
   ExecContext ctx = make_exec_context(o.device, "fp32", 1);
   setup.model.to_device(ctx.device);
-  std::vector<std::string> class_names = {"0", "1"};
-  // Keras' labels come from sorted class folders; our trainer records them as cats/dogs.
-  if (setup.base.size()) class_names = {"cats", "dogs"};
+  const std::vector<std::string> class_names = output_class_names(setup);
   int64_t bad_count = 0;
   Tensor staging, input;
   for (size_t start = 0; start < o.images.size(); start += static_cast<size_t>(o.batch)) {

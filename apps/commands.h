@@ -45,6 +45,17 @@ Sequential load_extract_model(const ExtractOptions& options);
 
 int run_summary(const std::string& model, std::ostream& out);
 
+// explain (apps/explain.cpp): a Grad-CAM overlay (engine/grad_cam.h) per photo, written as
+// OUT_DIR/<stem>_gradcam.png, and a line "path  probability  label  -> png" on `out`.
+struct ExplainOptions {
+  std::string model_path;   // RUN_DIR/model.h5
+  std::vector<std::string> images;
+  std::string out_dir;
+  std::string device = "auto";
+  std::string layer;        // "" = the last convolution's (grad_cam_default_layer)
+};
+int run_explain(const ExplainOptions& options, std::ostream& out);
+
 struct DemoOptions {
   std::string out_dir = "runs/demo";
   int epochs = 6;

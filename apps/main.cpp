@@ -101,6 +101,14 @@ int main(int argc, char** argv) {
   predict_cmd->add_option("--device", predict.device, "auto | cpu | cuda")->capture_default_str();
   predict_cmd->add_option("images", predict.images, "IMAGE...")->required();
 
+  catdog::ExplainOptions explain;
+  auto* explain_cmd = app.add_subcommand("explain", "Grad-CAM: write a heat-map overlay PNG per image of where the model looked");
+  explain_cmd->add_option("--model", explain.model_path, "RUN_DIR/model.h5")->required();
+  explain_cmd->add_option("--out", explain.out_dir, "Folder for the <stem>_gradcam.png files")->required();
+  explain_cmd->add_option("--device", explain.device, "auto | cpu | cuda")->capture_default_str();
+  explain_cmd->add_option("--layer", explain.layer, "Layer to explain at (default: the last convolution's output)");
+  explain_cmd->add_option("images", explain.images, "IMAGE...")->required();
+
   catdog::ExtractOptions extract;
   auto* extract_cmd = app.add_subcommand("extract", "Write the frozen base's output for images as an NHWC float32 .npy");
   extract_cmd->add_option("--model", extract.model, "vgg16 | tiny-darknet | MODEL_CONFIG.json (e.g. the full Tiny Darknet classifier)")->capture_default_str();
@@ -174,6 +182,7 @@ int main(int argc, char** argv) {
     }
     if (*evaluate_cmd) return catdog::run_evaluate(evaluate, std::cout);
     if (*predict_cmd) return catdog::run_predict(predict, std::cout);
+    if (*explain_cmd) return catdog::run_explain(explain, std::cout);
     if (*extract_cmd) return catdog::run_extract(extract, std::cout);
     if (*summary_cmd) return catdog::run_summary(summary_model, std::cout);
     if (*demo_cmd) return catdog::run_demo(demo, std::cout);

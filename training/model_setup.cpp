@@ -44,6 +44,11 @@ std::string read_text_file(const std::string& path) {
   return text.str();
 }
 
+std::vector<std::string> output_class_names(const ModelSetup& setup) {
+  if (!setup.base.empty()) return {"cats", "dogs"};
+  return {"0", "1"};
+}
+
 std::string model_state_json(const ModelSetup& setup) {
   return json{{"base", setup.base},
               {"preprocess", preprocess_name(setup.preprocess)},

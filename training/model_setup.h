@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/sequential.h"
 #include "kernels/preprocess.h"
@@ -36,6 +37,10 @@ ModelSetup describe_model(const std::string& name_or_file);
 
 // The whole of a text file (a model_config .json); throws naming the path when it cannot be read.
 std::string read_text_file(const std::string& path);
+
+// The names of labels 0 and 1 for printing: "cats", "dogs" for the transfer models our trainer
+// makes (sorted class folders, as Keras labels them), "0", "1" otherwise.
+std::vector<std::string> output_class_names(const ModelSetup& setup);
 
 // The JSON kept in model.h5's catdog_state: base, preprocess, image size.
 std::string model_state_json(const ModelSetup& setup);
