@@ -9,7 +9,9 @@
 #include "apps/progress.h"
 #include "training/batches.h"
 #include "training/model_setup.h"
+#include "training/model_summary.h"
 #include "training/run_context.h"
+#include "training/run_report.h"
 #include "training/trainer.h"
 #include "data/photo_batch.h"
 #include "data/synth.h"
@@ -69,6 +71,19 @@ int run_evaluate(const EvaluateOptions& o, std::ostream& out) {
   char line[128];
   std::snprintf(line, sizeof line, "loss: %.6f\naccuracy: %.6f\n", e.loss, e.accuracy);
   out << line;
+  if (!o.report.empty()) {
+    EvaluateReportInput in;
+    in.model_path = o.model_path;
+    in.data_dir = o.data_dir;
+    in.setup = &setup;
+    in.dataset = &dataset;
+    in.evaluation = &e;
+    in.seconds = bar.elapsed_seconds();
+    in.batch = o.batch;
+    in.ctx = &ctx;
+    write_report_html(o.report, evaluate_report(in));
+    out << "Report written to " << o.report << "\n";
+  }
   return e.count > 0 ? 0 : 1;
 }
 
@@ -169,42 +184,7 @@ int run_extract(const ExtractOptions& o, std::ostream& out) {
 
 int run_summary(const std::string& name, std::ostream& out) {
   ModelSetup setup = describe_model(name);
-  Sequential& model = setup.model;
-  char line[160];
-  out << "Model: \"" << setup.name << "\"\n";
-  const std::string rule(86, '_');
-  out << rule << "\n";
-  std::snprintf(line, sizeof line, "%-34s %-26s %12s  %s\n", "Layer (type)", "Output Shape",
-                "Param #", "Trainable");
-  out << line << std::string(86, '=') << "\n";
-  // Shapes as Keras prints them: the batch dimension is None.
-  const auto keras_shape = [](Shape shape) {
-    shape[0] = 1;
-    std::string text = to_string(shape);
-    return text.replace(1, 1, "None");
-  };
-  std::snprintf(line, sizeof line, "%-34s %-26s %12s  %s\n", "input_1 (InputLayer)",
-                keras_shape({1, setup.image_size, setup.image_size, 3}).c_str(), "0", "");
-  out << line;
-  for (size_t i = 0; i < model.size(); ++i) {
-    const Layer& layer = model.layer(i);
-    const std::string shape = keras_shape(model.layer_output_shape(i, 1));
-    const std::string label = layer.name() + " (" + layer.class_name() + ")";
-    std::snprintf(line, sizeof line, "%-34s %-26s %12lld  %s\n", label.c_str(), shape.c_str(),
-                  static_cast<long long>(layer.param_count()),
-                  layer.param_count() == 0 ? "" : (layer.trainable() ? "yes" : "frozen"));
-    out << line;
-  }
-  out << std::string(86, '=') << "\n";
-  const auto group = [](int64_t n) {
-    std::string s = std::to_string(n);
-    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-    return s;
-  };
-  const int64_t trainable = model.param_count(true), frozen = model.param_count(false);
-  out << "Total params: " << group(trainable + frozen) << "\n";
-  out << "Trainable params: " << group(trainable) << "\n";
-  out << "Non-trainable params: " << group(frozen) << "\n";
+  out << model_summary_text(setup);
   return 0;
 }
 

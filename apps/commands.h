@@ -16,6 +16,7 @@ struct EvaluateOptions {
   std::string device = "auto";
   int batch = 64;
   int workers = 0;
+  std::string report;       // a report.html to write (training/report.h); "" = none
 };
 int run_evaluate(const EvaluateOptions& options, std::ostream& out);
 

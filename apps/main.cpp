@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
 
   catdog::TrainOptions train;
   std::string max_memory;
-  auto* train_cmd = app.add_subcommand("train", "Train a model; writes model.h5, history.csv, curves.png, checkpoints");
+  auto* train_cmd = app.add_subcommand("train", "Train a model; writes model.h5, history.csv, curves.png, report.html, checkpoints");
   train_cmd->add_option("--data", train.data_dir, "Dataset folder with train/<class>/ and test/<class>/")->required();
   train_cmd->add_option("--model", train.model, "vgg16 | tiny-darknet | vgg1 | vgg2 | vgg3 | vgg3-dropout")->capture_default_str();
   train_cmd->add_option("--weights", train.weights, "Pretrained base weights (Keras .h5), for vgg16 / tiny-darknet");
@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   evaluate_cmd->add_option("--device", evaluate.device, "auto | cpu | cuda")->capture_default_str();
   evaluate_cmd->add_option("--batch", evaluate.batch, "Batch size")->capture_default_str();
   evaluate_cmd->add_option("--workers", evaluate.workers, "Decode threads (0: one per core)")->check(CLI::Range(0, kMaxWorkers));
+  evaluate_cmd->add_option("--report", evaluate.report, "Also write a report.html here (curves, confusion matrix, the worst mistakes)");
 
   catdog::PredictOptions predict;
   auto* predict_cmd = app.add_subcommand("predict", "Print path, probability of the second class, and label per image");

@@ -21,6 +21,7 @@ packages=(
   libjpeg-turbo-progs      # djpeg: the decode-rate peer in the benchmarks
   curl unzip ca-certificates          # scripts/fetch-assets.sh
   graphviz                 # docs/diagrams (scripts/make-diagrams.sh)
+  chromium fonts-dejavu-core   # report_test loads report.html in headless Chromium (skips without)
   clang libclang-rt-dev    # the libFuzzer targets (cmake --preset fuzz)
 )
 

@@ -27,6 +27,28 @@ void write_history_csv(const std::string& path, const std::vector<EpochRecord>& 
   atomic_write_file(path, csv.str());
 }
 
+std::vector<EpochRecord> read_history_csv(const std::string& path) {
+  std::ifstream in(path);
+  CATDOG_CHECK(in.good(), "cannot read ", path, ": ", std::strerror(errno));
+  std::string line;
+  const char* header = "epoch,loss,accuracy,val_loss,val_accuracy,seconds";
+  CATDOG_CHECK(std::getline(in, line) && line == header, path, ": the first line is not '",
+               header, "'");
+  std::vector<EpochRecord> history;
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    EpochRecord e;
+    char end = 0;
+    // strtod-style fields; "nan" (an epoch without validation) reads as NaN.
+    const int fields = std::sscanf(line.c_str(), "%d,%lf,%lf,%lf,%lf,%lf%c", &e.epoch, &e.loss,
+                                   &e.accuracy, &e.val_loss, &e.val_accuracy, &e.seconds, &end);
+    CATDOG_CHECK(fields == 6, path, ":", number, ": expected 6 comma-separated numbers, got '",
+                 one_line(line), "'");
+    history.push_back(e);
+  }
+  return history;
+}
+
 #if CATDOG_WITH_PLPLOT
 namespace {
 

@@ -12,6 +12,9 @@ namespace catdog {
 
 // history.csv: "epoch,loss,accuracy,val_loss,val_accuracy,seconds", one row an epoch. Atomic.
 void write_history_csv(const std::string& path, const std::vector<EpochRecord>& history);
+// Reads it back (the columns it has; images_per_second and wait_fraction stay 0). Throws
+// catdog::Error naming the file and line of anything else.
+std::vector<EpochRecord> read_history_csv(const std::string& path);
 
 // curves.png: the tutorial's two panels, cross-entropy loss and accuracy per epoch, train (blue)
 // vs test (orange), drawn with PLplot. Returns false (and says why in *why) when catdog was built

@@ -21,6 +21,7 @@
 #include "training/model_setup.h"      // build_training_model, load_trained_model
 #include "training/run_context.h"      // make_exec_context
 #include "training/run_files.h"        // history.csv, curves.png, train.log
+#include "training/run_report.h"       // report.html
 #include "training/tensorboard.h"      // events.out.tfevents.*
 #include "training/settings.h"         // check_training_settings, check_image_size
 #include "weights/atomic_file.h"       // remove_stale_temporaries
@@ -100,6 +101,8 @@ struct Run {
   std::vector<int64_t> test_slots;  // the test images that decoded, and their labels
   std::vector<float> test_labels;
   Tensor labels_device, dlogits;
+  Evaluation last_test;          // the latest evaluation of test/, per photo (for report.html)
+  bool tested = false;           // last_test holds the current model's
   int64_t steps_this_call = 0;
   TrainResult result;
 };
@@ -125,8 +128,8 @@ void open_run(Run& run) {
   run.log = std::make_unique<RunLog>((run.run_dir / "train.log").string());
   // A run killed mid-write left its temporary files; nothing will ever commit them.
   int stale = 0;
-  for (const char* name :
-       {"model.h5", "final_model.h5", "checkpoint.h5", "history.csv", "curves.png"})
+  for (const char* name : {"model.h5", "final_model.h5", "checkpoint.h5", "history.csv",
+                           "curves.png", "report.html"})
     stale += remove_stale_temporaries((run.run_dir / name).string());
   if (stale > 0) run.log->line(cat("removed ", stale, " temporary files of a killed run"));
   run.events = std::make_unique<EventWriter>(run.run_dir.string());
@@ -310,6 +313,18 @@ bool run_epoch(Run& run, BatchSource& batches, int epoch, Clock::time_point epoc
   return false;
 }
 
+// The current model on test/ (kept in run.last_test): through the cache's frozen outputs when
+// there is one.
+const Evaluation& evaluate_test_set(Run& run) {
+  run.last_test =
+      run.use_cache ? evaluate_cached(run.setup.model, run.frozen_end, *run.test_cache,
+                                      run.test_slots, run.test_labels, run.o.batch, run.ctx)
+                    : evaluate_dataset(run.setup.model, run.test_set, run.pipe,
+                                       run.setup.preprocess, run.ctx);
+  run.tested = true;
+  return run.last_test;
+}
+
 // The epoch's record: the training means, and the model's loss and accuracy on test/.
 EpochRecord epoch_record(Run& run, int epoch, Clock::time_point epoch_start) {
   const Progress& progress = run.progress;
@@ -322,11 +337,7 @@ EpochRecord epoch_record(Run& run, int epoch, Clock::time_point epoch_start) {
   record.wait_fraction = progress.wait_seconds / std::max(progress.train_seconds, 1e-9);
   record.val_loss = record.val_accuracy = std::nan("");
   if (run.validate) {
-    const Evaluation val =
-        run.use_cache ? evaluate_cached(run.setup.model, run.frozen_end, *run.test_cache,
-                                        run.test_slots, run.test_labels, run.o.batch, run.ctx)
-                      : evaluate_dataset(run.setup.model, run.test_set, run.pipe,
-                                         run.setup.preprocess, run.ctx);
+    const Evaluation& val = evaluate_test_set(run);
     record.val_loss = val.loss;
     record.val_accuracy = val.accuracy;
   }
@@ -380,6 +391,24 @@ void end_epoch(Run& run, const EpochRecord& record) {
   save_checkpoint(run.checkpoint_path, run.setup.model, run.setup, run.o, run.progress);
 }
 
+// report.html of the model as it stands (training/run_report.h): from the last evaluation of
+// test/, or a fresh one when this call trained nothing (a --resume of a finished run).
+void write_report(Run& run) {
+  if (run.validate && !run.tested) evaluate_test_set(run);
+  run.result.history = run.progress.history;
+  TrainReportInput in;
+  in.options = &run.o;
+  in.setup = &run.setup;
+  in.class_names = run.train_set.class_names;
+  in.test_set = &run.test_set;
+  in.last_test = run.validate ? &run.last_test : nullptr;
+  in.result = &run.result;
+  in.ctx = &run.ctx;
+  const std::string path = (run.run_dir / "report.html").string();
+  write_report_html(path, train_report(in));
+  run.say(cat("Report written to ", path));
+}
+
 }  // namespace
 
 void TextObserver::say(const std::string& line) { out_ << one_line(line) << "\n" << std::flush; }
@@ -413,6 +442,7 @@ TrainResult train(const TrainOptions& options, TrainObserver& observer) {
   }
   run.result.history = run.progress.history;
   if (!run.result.interrupted) run.say(cat("Model saved to ", run.model_path));
+  if (!run.result.history.empty()) write_report(run);
   return run.result;
 }
 
