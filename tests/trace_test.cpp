@@ -235,11 +235,21 @@ TEST_F(TraceOfTraining, AStoppedRunStillWritesAValidFile) {
   TrainOptions o = traced_run("trace_stopped");
   o.epochs = 4;
   o.stop_after_steps = 2;
-  const TrainResult result = train(o, std::cout);
+  std::ostringstream out;
+  const TrainResult result = train(o, out);
   ASSERT_TRUE(result.interrupted);
+  EXPECT_NE(out.str().find("Trace written to " + o.trace_path), std::string::npos) << out.str();
   const json trace = read_trace(o.trace_path);
   expect_valid_trace(trace);
   EXPECT_EQ(complete_events(trace, "step").size(), 2u);
+}
+
+TEST_F(TraceOfTraining, ARunEndedByAnErrorStillWritesAValidFile) {
+  TrainOptions o = traced_run("trace_error");
+  o.data_dir = test::temp_dir("trace_one_class");
+  std::filesystem::create_directories(o.data_dir + "/train/cats");
+  EXPECT_THROW(train(o, std::cout), Error);  // a binary classifier needs 2 classes
+  expect_valid_trace(read_trace(o.trace_path));
 }
 
 TEST_F(TraceOfTraining, TheCommandLineWritesItAndATraceIntoAFolderIsRefused) {
