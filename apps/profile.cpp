@@ -110,7 +110,7 @@ int run_profile(const ProfileOptions& o, std::ostream& out) {
     total_flops += static_cast<double>(t.cost.forward_flops + t.cost.backward_flops);
     total_bytes += static_cast<double>(t.cost.forward_bytes + t.cost.backward_bytes);
   }
-  std::snprintf(line, sizeof line, "%-22s %-20s %-20s %10s %10s %12s %9s %10s %8s %-7s %7s %7s\n",
+  std::snprintf(line, sizeof line, "%-26s %-22s %-20s %10s %10s %12s %9s %10s %8s %-7s %7s %7s\n",
                 "layer", "class", "output shape", "fwd ms", "bwd ms", "MFLOP", "GFLOP/s",
                 "MB moved", "GB/s", "bound", "% peak", "share");
   out << line;
@@ -122,7 +122,7 @@ int run_profile(const ProfileOptions& o, std::ostream& out) {
     char bwd[32] = "-";
     if (t.backward) std::snprintf(bwd, sizeof bwd, "%.3f", t.backward_ms);
     std::snprintf(line, sizeof line,
-                  "%-22s %-20s %-20s %10.3f %10s %12.3f %9.1f %10.3f %8.1f %-7s %6.0f%% %6.1f%%\n",
+                  "%-26s %-22s %-20s %10.3f %10s %12.3f %9.1f %10.3f %8.1f %-7s %6.0f%% %6.1f%%\n",
                   t.name.c_str(), t.class_name.c_str(), to_string(t.output).c_str(), t.forward_ms,
                   bwd, flops / 1e6,
                   r.gflops_per_s, bytes / 1e6, r.gbytes_per_s, r.bound, r.percent,
