@@ -58,6 +58,20 @@ struct ExplainOptions {
 };
 int run_explain(const ExplainOptions& options, std::ostream& out);
 
+struct ProfileOptions {
+  std::string model = "vgg16";  // a built-in name, a model_config .json or a model.h5
+  std::string weights;          // optional: profiling needs no real weights
+  std::string device = "auto";
+  std::string precision = "fp32";
+  int batch = 64;
+  int image_size = 0;           // 0: the model's own
+  int repeat = 3;               // timed passes (the median is shown), after one warm-up
+  std::string trace_path;       // also write the passes' timeline (core/trace.h)
+};
+// A per-layer table of forward and backward time, GFLOP/s, bytes moved and % of the device's
+// peak (measured first), then one line with the totals (apps/profile.cpp).
+int run_profile(const ProfileOptions& options, std::ostream& out);
+
 struct DemoOptions {
   std::string out_dir = "runs/demo";
   int epochs = 6;

@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--resize", train.resize, "nearest (Keras) | bilinear | area")->capture_default_str();
   train_cmd->add_option("--max-device-memory", max_memory, "Cap GPU memory, e.g. 6G (a GTX 1660 Ti)");
   train_cmd->add_flag("--final", train.final_fit, "Train on train/ and test/ together, no validation; saves final_model.h5 (the tutorial's last step)");
+  train_cmd->add_option("--trace", train.trace_path, "Write the run's timeline to FILE.json (Chrome Trace Event Format: Perfetto, chrome://tracing)");
   train_cmd->add_option("--stop-after-steps", train.stop_after_steps, "Stop (with a checkpoint) after N steps")->group("");
 
   catdog::EvaluateOptions evaluate;
@@ -134,6 +135,17 @@ int main(int argc, char** argv) {
   std::string summary_model;
   auto* summary_cmd = app.add_subcommand("summary", "Per-layer table with parameter counts, like Keras model.summary()");
   summary_cmd->add_option("--model", summary_model, "A built-in name, a model.h5 or a model_config .json")->required();
+
+  catdog::ProfileOptions profile;
+  auto* profile_cmd = app.add_subcommand("profile", "Per-layer time, GFLOP/s, bytes moved and % of the measured peak of a forward and backward pass");
+  profile_cmd->add_option("--model", profile.model, "vgg16 | tiny-darknet | vgg1 | vgg2 | vgg3 | vgg3-dropout | MODEL_CONFIG.json | model.h5")->capture_default_str();
+  profile_cmd->add_option("--weights", profile.weights, "Pretrained base weights (default: random; the time is the same)");
+  profile_cmd->add_option("--device", profile.device, "auto | cpu | cuda")->capture_default_str();
+  profile_cmd->add_option("--precision", profile.precision, "fp32 | tf32 | fp16 | bf16 (the frozen base, on the GPU)")->capture_default_str();
+  profile_cmd->add_option("--batch", profile.batch, "Batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  profile_cmd->add_option("--image-size", profile.image_size, "Square input side (default: the model's)");
+  profile_cmd->add_option("--repeat", profile.repeat, "Timed passes (the median is shown)")->capture_default_str()->check(CLI::Range(1, 1000));
+  profile_cmd->add_option("--trace", profile.trace_path, "Also write the passes' timeline to FILE.json (Chrome Trace Event Format)");
 
   catdog::DemoOptions demo;
   auto* demo_cmd = app.add_subcommand("demo", "Train a small model on generated images: no dataset or weights needed");
@@ -191,6 +203,7 @@ int main(int argc, char** argv) {
     if (*extract_cmd) return catdog::run_extract(extract, std::cout);
     if (*summary_cmd) return catdog::run_summary(summary_model, std::cout);
     if (*demo_cmd) return catdog::run_demo(demo, std::cout);
+    if (*profile_cmd) return catdog::run_profile(profile, std::cout);
     if (*prepare_cmd) {
       const catdog::PrepareReport report =
           catdog::prepare_dataset(prepare_from, prepare_to, test_fraction, prepare_seed);

@@ -21,6 +21,14 @@ enum class Precision : uint8_t { fp32, tf32, fp16, bf16 };
 const char* precision_name(Precision precision);
 Precision parse_precision(const std::string& name);  // throws catdog::Error on an unknown name
 
+// Told when each layer's forward or backward begins and ends, when set in ExecContext
+// (`catdog profile` times layers with it, waiting for the GPU at both ends).
+struct LayerPassObserver {
+  virtual ~LayerPassObserver() = default;
+  virtual void pass_begin(const std::string& layer, bool backward) = 0;
+  virtual void pass_end(const std::string& layer, bool backward) = 0;
+};
+
 struct ExecContext {
   Device device = Device::cpu;
   bool training = false;      // dropout is active only when training
@@ -31,6 +39,7 @@ struct ExecContext {
   // The CPU convolution's im2col chunk in floats (kernels/cpu/conv2d.h); 0 = its default (8M
   // floats = 32 MB). The benchmarks set it from CATDOG_BENCH_IM2COL_FLOATS.
   int64_t im2col_floats = 0;
+  LayerPassObserver* layer_observer = nullptr;  // none: layers run untimed
 
   bool on_gpu() const { return device == Device::cuda; }
 };

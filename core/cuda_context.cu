@@ -2,6 +2,7 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/profiling.h"
 #include "core/cuda_checks.h"
 
 namespace catdog {
@@ -59,6 +60,9 @@ void* CudaContext::workspace(size_t bytes) {
 }
 
 void CudaContext::upload(void* dst, const void* src, size_t bytes) {
+  // The host side only: queueing the copy; the copy itself runs on the copy stream.
+  ProfileRange range("copy", "queue upload to device");
+  if (range.trace().active()) range.trace().set_args(cat("{\"bytes\":", bytes, "}"));
   cudaCheck(cudaEventRecord(compute_done, compute), "recording the compute stream's progress");
   cudaCheck(cudaStreamWaitEvent(copy, compute_done, 0), "ordering an upload after compute");
   cudaCheck(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, copy), "uploading ", bytes,
@@ -71,6 +75,7 @@ void CudaContext::compute_waits_upload() {
 }
 
 void CudaContext::host_waits_upload() {
+  ProfileRange range("copy", "wait for upload");
   cudaCheck(cudaEventSynchronize(copy_done), "waiting for an upload to finish");
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/profiling.h"
 
 namespace catdog {
 
@@ -200,7 +201,13 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
                 CudaContext* cuda) {
   if (dst_device == Device::cpu && src_device == Device::cpu) {
     std::memmove(dst, src, bytes);
-  } else if (src_device == Device::cpu) {
+    return;
+  }
+  ProfileRange range("copy", src_device == Device::cpu   ? "copy host to device"
+                             : dst_device == Device::cpu ? "copy device to host"
+                                                         : "copy on the device");
+  if (range.trace().active()) range.trace().set_args(cat("{\"bytes\":", bytes, "}"));
+  if (src_device == Device::cpu) {
     copy_host_to_device(dst, src, bytes, cuda);
   } else if (dst_device == Device::cpu) {
     copy_device_to_host(dst, src, bytes, cuda);
@@ -234,6 +241,10 @@ void copy_rows(Tensor& dst, const std::vector<int64_t>& dst_rows, const Tensor& 
     }
     return;
   }
+  ProfileRange range("copy", "copy rows");
+  if (range.trace().active()) {
+    range.trace().set_args(cat("{\"rows\":", dst_rows.size(), ",\"bytes\":", dst_rows.size() * row, "}"));
+  }
   copy_rows_on_gpu(dst.raw(), dst_rows.data(), src.raw(), src_rows.data(), dst_rows.size(), row,
                    cuda);
 }
@@ -253,6 +264,8 @@ std::vector<float> Tensor::to_vector(CudaContext* cuda) const {
   std::vector<float> out(static_cast<size_t>(numel()));
   if (out.empty()) return out;
   if (device() == Device::cuda) {
+    ProfileRange range("copy", "copy device to host");
+    if (range.trace().active()) range.trace().set_args(cat("{\"bytes\":", nbytes(), "}"));
     copy_device_to_host(out.data(), raw(), nbytes(), cuda);
   } else {
     std::memcpy(out.data(), raw(), nbytes());

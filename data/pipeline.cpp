@@ -14,6 +14,7 @@
 #include "data/augment.h"
 #include "data/log.h"
 #include "core/error.h"
+#include "core/profiling.h"
 
 namespace catdog {
 namespace {
@@ -86,6 +87,11 @@ struct BatchPipeline::State {
 
   // Decode + resize (+ augment) dataset image `index` into `row`. Throws DecodeError for a bad file.
   void load(int64_t index, int pass, WorkerBuffers& buf, uint8_t* row) const {
+    ProfileRange range("decode", "decode");
+    if (range.trace().active()) {
+      range.trace().set_args(cat("{\"index\":", index, ",\"path\":", trace_quote(images[index].path),
+                                 "}"));
+    }
     read_file_bytes(images[index].path, buf.bytes);
     decode_image_memory_into(buf.bytes.data(), buf.bytes.size(), images[index].path, opt.decode,
                              buf.decoded);
@@ -210,7 +216,12 @@ BatchPipeline::BatchPipeline(const Dataset& dataset, PipelineOptions options)
   }
   s.workers.reserve(options.workers);
   try {
-    for (int i = 0; i < options.workers; ++i) s.workers.emplace_back([&s] { s.work(); });
+    for (int i = 0; i < options.workers; ++i) {
+      s.workers.emplace_back([&s, i] {
+        trace_name_thread(cat("decode worker ", i));
+        s.work();
+      });
+    }
   } catch (const std::system_error& e) {
     const size_t started = s.workers.size();
     s.stop_and_join();
@@ -256,9 +267,12 @@ bool BatchPipeline::next(Batch& batch) {
   const int64_t b = s.delivered;
   Slot& slot = s.ring[b % s.ring.size()];
   const Clock::time_point start = Clock::now();
-  s.done_cv.wait(lock, [&] {
-    return s.error || s.cancelled || s.stopping || (slot.batch == b && slot.pending == 0);
-  });
+  {
+    TraceSpan waiting("batch", "wait for decoded batch");
+    s.done_cv.wait(lock, [&] {
+      return s.error || s.cancelled || s.stopping || (slot.batch == b && slot.pending == 0);
+    });
+  }
   s.stats.wait_seconds += std::chrono::duration<double>(Clock::now() - start).count();
   if (s.error) std::rethrow_exception(s.error);
   if (s.cancelled || s.stopping) return false;

@@ -1,7 +1,6 @@
 #include "layers/activations.h"
 
 #include "core/error.h"
-#include "core/profiling.h"
 #include "kernels/activation.h"
 #include "layers/layer_support.h"
 
@@ -36,7 +35,6 @@ Activation kernel_activation(Activation activation, float alpha) {
 
 // Forward accepts float32, or on the GPU also float16 / bfloat16 (y has x's type).
 void ActivationLayer::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
-  NvtxRange range(cat(name_, " forward"));
   y.reuse_as(x.shape(), x.dtype(), ctx.device);
   activation_forward(x.raw(), y.raw(), x.dtype(), x.numel(),
                      kernel_activation(activation_, alpha_), alpha_, ctx);
@@ -44,7 +42,6 @@ void ActivationLayer::forward_any_device(const Tensor& x, Tensor& y, ExecContext
 
 void ActivationLayer::backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy,
                                           Tensor* dx, ExecContext& ctx) {
-  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == x.shape(), class_name_, " layer ", name_, ": gradient of shape ",
                to_string(dy.shape()), " for an output of shape ", to_string(x.shape()));
   if (!dx) return;

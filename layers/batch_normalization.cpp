@@ -1,7 +1,6 @@
 #include "layers/batch_normalization.h"
 
 #include "core/error.h"
-#include "core/profiling.h"
 #include "kernels/batch_norm.h"
 #include "layers/layer_support.h"
 
@@ -74,7 +73,6 @@ void BatchNormalization::fold(bool with_beta, ExecContext& ctx) {
 }
 
 void BatchNormalization::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
-  NvtxRange range(cat(name_, " forward"));
   CATDOG_CHECK(moving_mean_.value.defined() && moving_mean_.value.device() == ctx.device,
                "BatchNormalization layer ", name_, ": statistics are not on ",
                device_name(ctx.device), " (forward before build or to_device?)");
@@ -87,7 +85,6 @@ void BatchNormalization::forward_any_device(const Tensor& x, Tensor& y, ExecCont
 // dx = a dy; dgamma = sum dy * (x - mean) / sqrt(var + eps); dbeta = sum dy.
 void BatchNormalization::backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy,
                                              Tensor* dx, ExecContext& ctx) {
-  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == y.shape(), "BatchNormalization layer ", name_, ": gradient of shape ",
                to_string(dy.shape()), " for an output of shape ", to_string(y.shape()));
   const bool want_params = trainable();

@@ -22,7 +22,6 @@
 #include <memory>
 #include <vector>
 
-#include "core/profiling.h"
 #include "kernels/activation.h"
 #include "kernels/bias_activation.h"
 #include "kernels/conv_layout.h"
@@ -230,7 +229,6 @@ void Conv2D::weights_changed() {
 }
 
 void Conv2D::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
-  NvtxRange range(cat(name_, " forward"));
   CATDOG_CHECK(kernel_.value.defined() && kernel_.value.device() == Device::cuda, "Conv2D layer ",
                name_, ": weights are not on the GPU (call to_device(cuda) after build)");
   CudaContext& cuda = cuda_of(ctx, name_);
@@ -306,7 +304,6 @@ void Conv2D::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
 
 void Conv2D::backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                           ExecContext& ctx) {
-  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == y.shape(), "Conv2D layer ", name_, ": gradient of shape ",
                to_string(dy.shape()), " for an output of shape ", to_string(y.shape()));
   const bool want_params = trainable();

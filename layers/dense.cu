@@ -8,7 +8,6 @@
 //   dW        dW^T (M x K) = dZ^T (M x N) * X (N x K)        gemm(N, T, M, K, N)
 //   dX        dX^T (K x N) = W (K x M)    * dZ^T (M x N)     gemm(T, N, K, N, M)
 // then the bias and activation (kernels/bias_activation.h), db = column sums of dZ (same header).
-#include "core/profiling.h"
 #include "kernels/activation.h"
 #include "kernels/bias_activation.h"
 #include "layers/dense.h"
@@ -26,7 +25,6 @@ struct DenseState {
 }  // namespace
 
 void Dense::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
-  NvtxRange range(cat(name_, " forward"));
   CATDOG_CHECK(kernel_.value.defined() && kernel_.value.device() == Device::cuda, "Dense layer ",
                name_, ": weights are not on the GPU (call to_device(cuda) after build)");
   CATDOG_CHECK(x.dtype() == DType::f32, "Dense layer ", name_, ": the GPU Dense computes in ",
@@ -48,7 +46,6 @@ void Dense::forward_gpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
 
 void Dense::backward_gpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                          ExecContext& ctx) {
-  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == y.shape(), "Dense layer ", name_, ": gradient of shape ",
                to_string(dy.shape()), " for an output of shape ", to_string(y.shape()));
   const bool want_params = trainable();

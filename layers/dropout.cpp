@@ -1,7 +1,6 @@
 #include "layers/dropout.h"
 
 #include "core/error.h"
-#include "core/profiling.h"
 #include "kernels/conv_layout.h"
 #include "kernels/dropout.h"
 #include "layers/layer_support.h"
@@ -34,7 +33,6 @@ void copy_on(const Tensor& src, Tensor& dst, const ExecContext& ctx) {
 
 // Inference, or a rate of 0: the identity (a copy, since y is its own buffer).
 void Dropout::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
-  NvtxRange range(cat(name_, " forward"));
   y.reuse_as(x.shape(), x.dtype(), ctx.device);
   if (!ctx.training || rate_ == 0.0f) {
     copy_on(x, y, ctx);
@@ -47,7 +45,6 @@ void Dropout::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
 
 void Dropout::backward_any_device(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
                                   ExecContext& ctx) {
-  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == x.shape(), "Dropout layer ", name_, ": gradient of shape ",
                to_string(dy.shape()), " for an input of shape ", to_string(x.shape()));
   if (!dx) return;

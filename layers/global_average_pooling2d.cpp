@@ -1,7 +1,6 @@
 #include "layers/global_average_pooling2d.h"
 
 #include "core/error.h"
-#include "core/profiling.h"
 #include "kernels/global_average_pool2d.h"
 #include "layers/layer_support.h"
 
@@ -20,7 +19,6 @@ nlohmann::json GlobalAveragePooling2D::keras_config() const {
 }
 
 void GlobalAveragePooling2D::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
-  NvtxRange range(cat(name_, " forward"));
   y.reuse_as(output_shape(x.shape()), x.dtype(), ctx.device);
   global_average_pool2d_forward(x.raw(), y.raw(), x.dtype(), x.dim(0), x.dim(1) * x.dim(2),
                                 x.dim(3), ctx);
@@ -28,7 +26,6 @@ void GlobalAveragePooling2D::forward_any_device(const Tensor& x, Tensor& y, Exec
 
 void GlobalAveragePooling2D::backward_any_device(const Tensor& x, const Tensor&, const Tensor& dy,
                                                  Tensor* dx, ExecContext& ctx) {
-  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == output_shape(x.shape()), "GlobalAveragePooling2D layer ", name_,
                ": gradient of shape ", to_string(dy.shape()), " for an input of shape ",
                to_string(x.shape()));

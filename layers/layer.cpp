@@ -1,17 +1,49 @@
 #include "layers/layer.h"
 
+#include <exception>
+
 #include "core/error.h"
+#include "core/profiling.h"
 
 namespace catdog {
+
+namespace {
+
+// A layer pass as Nsight Systems, the trace and ctx's observer see it.
+class LayerPassScope {
+ public:
+  LayerPassScope(const std::string& layer, bool backward, ExecContext& ctx)
+      : range_("layer", layer, backward ? "backward" : "forward"),
+        layer_(layer),
+        backward_(backward),
+        observer_(ctx.layer_observer) {
+    if (observer_) observer_->pass_begin(layer_, backward_);
+  }
+  ~LayerPassScope() {
+    if (observer_ && std::uncaught_exceptions() == 0) observer_->pass_end(layer_, backward_);
+  }
+  LayerPassScope(const LayerPassScope&) = delete;
+  LayerPassScope& operator=(const LayerPassScope&) = delete;
+
+ private:
+  ProfileRange range_;
+  const std::string& layer_;
+  bool backward_;
+  LayerPassObserver* observer_;
+};
+
+}  // namespace
 
 void Layer::forward(const Tensor& x, Tensor& y, ExecContext& ctx) {
   CATDOG_CHECK(x.device() == ctx.device, "layer ", name_, ": input is on ", device_name(x.device()),
                " but the run is on ", device_name(ctx.device));
+  LayerPassScope scope(name_, false, ctx);
   forward_any_device(x, y, ctx);
 }
 
 void Layer::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                      ExecContext& ctx) {
+  LayerPassScope scope(name_, true, ctx);
   backward_any_device(x, y, dy, dx, ctx);
 }
 

@@ -1,7 +1,6 @@
 #include "layers/max_pooling2d.h"
 
 #include "core/error.h"
-#include "core/profiling.h"
 #include "kernels/max_pool2d.h"
 #include "layers/layer_support.h"
 
@@ -44,7 +43,6 @@ nlohmann::json MaxPooling2D::keras_config() const {
 }
 
 void MaxPooling2D::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
-  NvtxRange range(cat(name_, " forward"));
   y.reuse_as(output_shape(x.shape()), x.dtype(), ctx.device);
 #if CATDOG_WITH_CUDA
   if (ctx.on_gpu() && config_.padding == Padding::valid) {
@@ -57,7 +55,6 @@ void MaxPooling2D::forward_any_device(const Tensor& x, Tensor& y, ExecContext& c
 
 void MaxPooling2D::backward_any_device(const Tensor& x, const Tensor& y, const Tensor& dy,
                                        Tensor* dx, ExecContext& ctx) {
-  NvtxRange range(cat(name_, " backward"));
   CATDOG_CHECK(dy.shape() == y.shape(), "MaxPooling2D layer ", name_, ": gradient of shape ",
                to_string(dy.shape()), " for an output of shape ", to_string(y.shape()));
   if (!dx) return;

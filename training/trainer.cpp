@@ -23,6 +23,8 @@
 #include "training/run_files.h"        // history.csv, curves.png, train.log
 #include "training/run_report.h"       // report.html
 #include "training/tensorboard.h"      // events.out.tfevents.*
+#include "training/trace_file.h"       // --trace FILE.json
+#include "core/profiling.h"            // ProfileRange: spans on the trace and Nsight timelines
 #include "training/settings.h"         // check_training_settings, check_image_size
 #include "weights/atomic_file.h"       // remove_stale_temporaries
 #include "weights/keras_h5.h"          // save_keras_model
@@ -213,6 +215,7 @@ void fill_feature_caches(Run& run) {
   const Shape feature(out_shape.begin() + 1, out_shape.end());
   const auto fill = [&](const Dataset& set, std::unique_ptr<FeatureCache>& cache,
                         const char* which) {
+    ProfileRange range("cache", "feature cache fill", which);
     const DeviceMemoryStats mem = device_memory_stats();
     const size_t margin = size_t{512} << 20;  // room for the head's buffers
     const size_t budget = mem.limit == 0 ? SIZE_MAX
@@ -268,7 +271,16 @@ bool run_epoch(Run& run, BatchSource& batches, int epoch, Clock::time_point epoc
   bool stopped = false;
   const auto train_start = Clock::now();
   TrainBatch batch;
-  for (int64_t step = first; step < steps && batches.next(batch, run.ctx); ++step) {
+  const auto next_batch = [&] {
+    ProfileRange range("batch", "next batch");
+    return batches.next(batch, run.ctx);
+  };
+  for (int64_t step = first; step < steps && next_batch(); ++step) {
+    ProfileRange range("step", "step");
+    if (range.trace().active()) {
+      range.trace().set_args(cat("{\"epoch\":", epoch, ",\"step\":", step + 1, ",\"images\":",
+                                 batch.labels.size(), "}"));
+    }
     upload_vector(batch.labels, run.labels_device, run.ctx);
     const StepResult r = train_step(run.setup.model, *batch.input, run.labels_device, *run.sgd,
                                     run.ctx, run.dlogits, batch.begin);
@@ -337,6 +349,7 @@ EpochRecord epoch_record(Run& run, int epoch, Clock::time_point epoch_start) {
   record.wait_fraction = progress.wait_seconds / std::max(progress.train_seconds, 1e-9);
   record.val_loss = record.val_accuracy = std::nan("");
   if (run.validate) {
+    ProfileRange range("eval", "validation");
     const Evaluation& val = evaluate_test_set(run);
     record.val_loss = val.loss;
     record.val_accuracy = val.accuracy;
@@ -384,6 +397,7 @@ void end_epoch(Run& run, const EpochRecord& record) {
       }
     }
   }
+  ProfileRange range("io", "save model.h5 and checkpoint.h5");
   SaveExtras extras;
   extras.catdog_state = model_state_json(run.setup);
   extras.training_config = training_config_json(run.o);
@@ -414,8 +428,13 @@ void write_report(Run& run) {
 void TextObserver::say(const std::string& line) { out_ << one_line(line) << "\n" << std::flush; }
 
 TrainResult train(const TrainOptions& options, TrainObserver& observer) {
+  TraceFile trace(options.trace_path);
   Run run(options, observer);
   open_run(run);
+  const auto finish_trace = [&] {
+    const std::string line = trace.finish();
+    if (!line.empty()) run.say(line);
+  };
   if (run.use_cache) fill_feature_caches(run);
   const std::unique_ptr<BatchSource> batches = make_batch_source(run);
   for (int epoch = run.progress.epochs_done + 1; epoch <= run.o.epochs; ++epoch) {
@@ -423,6 +442,7 @@ TrainResult train(const TrainOptions& options, TrainObserver& observer) {
     if (!run_epoch(run, *batches, epoch, epoch_start)) {  // stopped mid-epoch, checkpointed
       run.result.interrupted = true;
       run.result.history = run.progress.history;
+      finish_trace();
       return run.result;
     }
     end_epoch(run, epoch_record(run, epoch, epoch_start));
@@ -443,6 +463,7 @@ TrainResult train(const TrainOptions& options, TrainObserver& observer) {
   run.result.history = run.progress.history;
   if (!run.result.interrupted) run.say(cat("Model saved to ", run.model_path));
   if (!run.result.history.empty()) write_report(run);
+  finish_trace();
   return run.result;
 }
 

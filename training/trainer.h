@@ -47,6 +47,9 @@ struct TrainOptions {
   // Stop (as a TrainObserver's stop request does: checkpoint, then return) once this many steps
   // ran in this call; < 0 = never. For tests of interrupted training.
   int64_t stop_after_steps = -1;
+  // Write the run's timeline (decode workers, batches, steps, layers, copies) to this Chrome
+  // Trace Event Format file when the run ends (training/trace_file.h); "" = no trace.
+  std::string trace_path;
 };
 
 struct EpochRecord {
