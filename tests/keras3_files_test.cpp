@@ -435,21 +435,43 @@ TEST_F(RealKeras3, PredictOnPhotosGivesKerasProbabilities) {
   }
 }
 
-TEST_F(RealKeras3, ExtractWithAWeightsFileGivesKerasFeatures) {
+TEST_F(RealKeras3, ExtractWithAWeightsFileOrAnArchiveGivesKerasFeatures) {
   for (const std::string name : kModels) {
-    SCOPED_TRACE(name);
-    const std::string out = at(name + ".catdog_features.npy");
-    const test::CliResult r = test::run_catdog(
-        {"extract", "--model", at(name + ".config.json"), "--weights", at(name + ".weights.h5"),
-         "--preprocess", "scale", "--stop-after", file_bytes(at(name + ".features_layer")),
-         "--device", "cpu", "--output", out, at("big_0.png"), at("big_1.png")},
-        dir_);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    const double error =
-        test::max_relative_error(read_npy(out).to_vector(), npy(name + ".features.npy"));
-    EXPECT_LT(error, 1e-4);
-    std::cout << name << " extract: max relative difference from Keras " << error << "\n";
+    // Architecture from model.to_json() and weights from x.weights.h5; then both from x.keras.
+    const std::vector<std::vector<std::string>> sources = {
+        {"--model", at(name + ".config.json"), "--weights", at(name + ".weights.h5")},
+        {"--model", at(name + ".keras")}};
+    for (const std::vector<std::string>& source : sources) {
+      SCOPED_TRACE(source[1]);
+      const std::string out = at(name + ".catdog_features.npy");
+      std::vector<std::string> args = {"extract"};
+      args.insert(args.end(), source.begin(), source.end());
+      for (const std::string& a : {std::string("--preprocess"), std::string("scale"),
+                                   std::string("--stop-after"), file_bytes(at(name + ".features_layer")),
+                                   std::string("--device"), std::string("cpu"), std::string("--output"),
+                                   out, at("big_0.png"), at("big_1.png")})
+        args.push_back(a);
+      const test::CliResult r = test::run_catdog(args, dir_);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      const double error =
+          test::max_relative_error(read_npy(out).to_vector(), npy(name + ".features.npy"));
+      EXPECT_LT(error, 1e-4);
+      std::cout << source[1] << " extract: max relative difference from Keras " << error << "\n";
+    }
   }
+}
+
+// keras.applications.VGG16(include_top=False) as Keras 3 saves it, into catdog's built-in base.
+TEST_F(RealKeras3, Vgg16ApplicationWeightsGiveKerasFeatures) {
+  const std::string out = at("vgg16.catdog_features.npy");
+  const test::CliResult r = test::run_catdog(
+      {"extract", "--model", "vgg16", "--weights", at("vgg16.weights.h5"), "--device", "cpu",
+       "--output", out, at("big_0.png"), at("big_1.png")},
+      dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const double error = test::max_relative_error(read_npy(out).to_vector(), npy("vgg16.features.npy"));
+  EXPECT_LT(error, 1e-4);
+  std::cout << "vgg16.weights.h5 extract: max relative difference from Keras " << error << "\n";
 }
 
 }  // namespace
