@@ -370,19 +370,32 @@ class RealKeras3 : public ::testing::Test {
                      " (set CATDOG_KERAS3_PYTHON; pip install keras tensorflow-cpu pillow)";
       return;
     }
-    dir_ = test::temp_dir("keras3_real");
-    const test::PythonResult r = test::run_python_with(
-        python, file_bytes(std::string(CATDOG_SOURCE_DIR) + "/tests/fixtures/make_keras3_files.py"),
-        {dir_});
-    if (r.exit_code != 0) why_skipped_ = python + " could not write the Keras 3 files: " + r.output;
+    // Written once per fixture script and interpreter, and shared by the test processes (ctest
+    // runs each test in its own): made in a fresh directory, then renamed into place.
+    const std::string script =
+        file_bytes(std::string(CATDOG_SOURCE_DIR) + "/tests/fixtures/make_keras3_files.py");
+    dir_ = test::test_tmp_root() + "/keras3_real-" +
+           std::to_string(std::hash<std::string>{}(script + python));
+    if (fs::exists(dir_ + "/keras_version.txt")) return;
+    const std::string fresh = test::temp_dir("keras3_real_fresh");
+    const test::PythonResult r = test::run_python_with(python, script, {fresh});
+    if (r.exit_code != 0) {
+      why_skipped_ = python + " could not write the Keras 3 files: " + r.output;
+      return;
+    }
+    std::error_code ec;
+    fs::rename(fresh, dir_, ec);  // fails when another process got there first: use its files
+    if (ec) fs::remove_all(fresh, ec);
   }
   void SetUp() override {
     if (!why_skipped_.empty()) GTEST_SKIP() << why_skipped_;
+    work_ = test::temp_dir("keras3_real_cli");  // this test's catdog runs and outputs
   }
   static std::string at(const std::string& name) { return dir_ + "/" + name; }
   static std::vector<float> npy(const std::string& name) { return read_npy(at(name)).to_vector(); }
 
   static inline std::string dir_, why_skipped_;
+  std::string work_;
 };
 
 const char* const kModels[] = {"vgg_like", "darknet_like"};
@@ -422,7 +435,7 @@ TEST_F(RealKeras3, PredictOnPhotosGivesKerasProbabilities) {
     SCOPED_TRACE(name);
     std::vector<std::string> args = {"predict", "--model", at(name + ".keras"), "--device", "cpu"};
     for (int k = 0; k < 4; ++k) args.push_back(at("photo_" + std::to_string(k) + ".png"));
-    const test::CliResult r = test::run_catdog(args, dir_);
+    const test::CliResult r = test::run_catdog(args, work_);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const std::vector<float> keras = npy(name + ".predict.npy");
     std::istringstream lines(r.out);
@@ -443,7 +456,7 @@ TEST_F(RealKeras3, ExtractWithAWeightsFileOrAnArchiveGivesKerasFeatures) {
         {"--model", at(name + ".keras")}};
     for (const std::vector<std::string>& source : sources) {
       SCOPED_TRACE(source[1]);
-      const std::string out = at(name + ".catdog_features.npy");
+      const std::string out = work_ + "/" + name + ".features.npy";
       std::vector<std::string> args = {"extract"};
       args.insert(args.end(), source.begin(), source.end());
       for (const std::string& a : {std::string("--preprocess"), std::string("scale"),
@@ -451,7 +464,7 @@ TEST_F(RealKeras3, ExtractWithAWeightsFileOrAnArchiveGivesKerasFeatures) {
                                    std::string("--device"), std::string("cpu"), std::string("--output"),
                                    out, at("big_0.png"), at("big_1.png")})
         args.push_back(a);
-      const test::CliResult r = test::run_catdog(args, dir_);
+      const test::CliResult r = test::run_catdog(args, work_);
       ASSERT_EQ(r.exit_code, 0) << r.err;
       const double error =
           test::max_relative_error(read_npy(out).to_vector(), npy(name + ".features.npy"));
@@ -463,11 +476,11 @@ TEST_F(RealKeras3, ExtractWithAWeightsFileOrAnArchiveGivesKerasFeatures) {
 
 // keras.applications.VGG16(include_top=False) as Keras 3 saves it, into catdog's built-in base.
 TEST_F(RealKeras3, Vgg16ApplicationWeightsGiveKerasFeatures) {
-  const std::string out = at("vgg16.catdog_features.npy");
+  const std::string out = work_ + "/vgg16.features.npy";
   const test::CliResult r = test::run_catdog(
       {"extract", "--model", "vgg16", "--weights", at("vgg16.weights.h5"), "--device", "cpu",
        "--output", out, at("big_0.png"), at("big_1.png")},
-      dir_);
+      work_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const double error = test::max_relative_error(read_npy(out).to_vector(), npy("vgg16.features.npy"));
   EXPECT_LT(error, 1e-4);

@@ -158,7 +158,8 @@ KerasH5 read_in_this_process(const std::string& path, const WeightLimit& weight_
     CATDOG_CHECK(!name.empty() && h5::is_group(weights_root, name), path, ": layer_names lists '",
                  name, "' but the file has no group of that name");
     h5::Handle group = h5::open_group(weights_root, name, path);
-    out.layers.push_back({name, read_weights_of_group(group.get(), name, context, false, max_elements)});
+    out.layers.push_back(
+        {name, read_weights_of_group(group.get(), name, context, false, max_elements), ""});
   }
 
   if (h5::is_group(root, "optimizer_weights")) {

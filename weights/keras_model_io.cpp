@@ -60,17 +60,6 @@ std::vector<Assignment> assign_by_order(const Sequential& model, const KerasH5& 
 
   CATDOG_CHECK(file_layers.size() >= model_layers.size(), path, " has ", file_layers.size(),
                " layers with weights, the model needs ", model_layers.size());
-  if (file_layers.size() > model_layers.size()) {
-    // Extra file layers are the part the model was cut before; by name, the rest must match.
-    for (size_t k = 0; k < model_layers.size(); ++k) {
-      const std::string& ours = model.layer(model_layers[k]).name();
-      CATDOG_CHECK(ours == file_layers[k]->name, path, " has ", file_layers.size(),
-                   " layers with weights, the model needs ", model_layers.size(),
-                   " (extra file layers are ignored only when the model is a cut-short version of "
-                   "the file's, with the same layer names; model layer '", ours,
-                   "' faces file layer '", file_layers[k]->name, "')");
-    }
-  }
   std::vector<Assignment> out;
   for (size_t k = 0; k < model_layers.size(); ++k) out.push_back({model_layers[k], file_layers[k]});
   return out;
@@ -83,8 +72,6 @@ std::vector<Assignment> assign_by_path(const Sequential& model, const KerasH5& f
   for (const StoredLayer& layer : file.layers) by_path[layer.name] = &layer;
   std::map<std::string, int> used;  // per snake-case class: how many layers took that path
   std::vector<Assignment> out;
-  std::set<std::string> taken;
-  bool same_names = true;
   for (size_t i = 0; i < end; ++i) {
     const Layer& layer = model.layer(i);
     const std::string base = keras_snake_case(layer.class_name());
@@ -98,16 +85,38 @@ std::vector<Assignment> assign_by_path(const Sequential& model, const KerasH5& f
                  layer.class_name(), " layer number ", seen + 1,
                  "); are they the weights of another model?");
     out.push_back({i, found->second});
-    taken.insert(layer_path);
-    same_names = same_names && found->second->keras_name == layer.name();
-  }
-  for (const StoredLayer& stored : file.layers) {
-    if (stored.weights.empty() || taken.count(stored.name)) continue;
-    CATDOG_CHECK(same_names, path, ": has weights for ", stored.name, " ('", stored.keras_name,
-                 "'), which no layer of the model takes (extra file layers are ignored only when "
-                 "the model is a cut-short version of the file's, with the same layer names)");
   }
   return out;
+}
+
+// The file may have more weighted layers than the model takes only when the model is a cut-short
+// version of the file's model: the layers taken have the model's names (docs in keras_h5.h).
+void check_extra_file_layers(const Sequential& model, const KerasH5& file, const std::string& path,
+                             const std::vector<Assignment>& assignments) {
+  std::set<const StoredLayer*> taken;
+  for (const Assignment& a : assignments) taken.insert(a.stored);
+  size_t weighted = 0;
+  const StoredLayer* extra = nullptr;
+  for (const StoredLayer& stored : file.layers) {
+    if (stored.weights.empty()) continue;
+    ++weighted;
+    if (!extra && !taken.count(&stored)) extra = &stored;
+  }
+  if (!extra) return;
+  for (const Assignment& a : assignments) {
+    const std::string& ours = model.layer(a.model_layer).name();
+    const std::string& theirs = file.keras3_layout ? a.stored->keras_name : a.stored->name;
+    if (ours == theirs) continue;
+    if (file.keras3_layout)
+      fail(path, ": has weights for ", extra->name, " ('", extra->keras_name,
+           "'), which no layer of the model takes (extra file layers are ignored only when the "
+           "model is a cut-short version of the file's, with the same layer names; model layer '",
+           ours, "' takes ", a.stored->name, " ('", theirs, "'))");
+    fail(path, " has ", weighted, " layers with weights, the model needs ", assignments.size(),
+         " (extra file layers are ignored only when the model is a cut-short version of the "
+         "file's, with the same layer names; model layer '", ours, "' faces file layer '", theirs,
+         "')");
+  }
 }
 
 }  // namespace
@@ -137,6 +146,8 @@ void load_weights(Sequential& model, const KerasH5& file, const std::string& pat
       check_values(weight, *params[j], layer.name(), path);
     }
   }
+  check_extra_file_layers(model, file, path, assignments);
+
   for (const Assignment& a : assignments) {
     Layer& layer = model.layer(a.model_layer);
     std::vector<Param*> params = layer.params();
@@ -161,7 +172,7 @@ std::vector<StoredLayer> stored_layers_of(const Sequential& model) {
   std::vector<StoredLayer> layers;
   for (size_t i = 0; i < model.size(); ++i) {
     const Layer& layer = model.layer(i);
-    StoredLayer stored{layer.name(), {}};
+    StoredLayer stored{layer.name(), {}, ""};
     for (const Param* p : layer.params())
       stored.weights.push_back({layer.name() + "/" + p->name + ":0", p->value.shape(),
                                 p->value.to_vector()});
