@@ -129,17 +129,27 @@ int run_predict(const PredictOptions& o, std::ostream& out) {
 }
 
 Sequential load_extract_model(const ExtractOptions& o) {
-  const bool config_file = o.model.size() > 5 && o.model.compare(o.model.size() - 5, 5, ".json") == 0;
-  CATDOG_CHECK(config_file || o.model == "vgg16" || o.model == "tiny-darknet",
-               "extract --model must be vgg16, tiny-darknet or a model_config .json, got '",
-               o.model, "'");
-  CATDOG_CHECK(!config_file || !o.preprocess.empty(), "extract --model ", o.model,
-               ": a model_config file needs --preprocess caffe|tutorial|scale");
-  CATDOG_CHECK(!o.weights.empty(), "extract needs --weights FILE.h5");
-  const KerasH5 file = read_keras_h5(o.weights);
-  ParsedModel parsed =
-      config_file ? parse_model_config_text(read_text_file(o.model), o.stop_after)
-                  : parse_model_config(builtin_model_config(o.model), o.stop_after);
+  const auto ends_with = [&](const char* suffix) {
+    const size_t n = std::char_traits<char>::length(suffix);
+    return o.model.size() > n && o.model.compare(o.model.size() - n, n, suffix) == 0;
+  };
+  const bool config_file = ends_with(".json");
+  const bool keras_archive = ends_with(".keras");  // Keras 3: config.json and, by default, weights
+  CATDOG_CHECK(config_file || keras_archive || o.model == "vgg16" || o.model == "tiny-darknet",
+               "extract --model must be vgg16, tiny-darknet, a model_config .json or a Keras 3 "
+               ".keras, got '", o.model, "'");
+  CATDOG_CHECK(!(config_file || keras_archive) || !o.preprocess.empty(), "extract --model ",
+               o.model, ": a model file needs --preprocess caffe|tutorial|scale");
+  const std::string weights = o.weights.empty() && keras_archive ? o.model : o.weights;
+  CATDOG_CHECK(!weights.empty(), "extract needs --weights FILE.h5");
+  const KerasH5 file = read_keras_h5(weights);
+  const std::string config_text =
+      keras_archive ? (weights == o.model ? file : read_keras_h5(o.model)).model_config
+      : config_file ? read_text_file(o.model)
+                    : std::string();
+  ParsedModel parsed = config_text.empty()
+                           ? parse_model_config(builtin_model_config(o.model), o.stop_after)
+                           : parse_model_config_text(config_text, o.stop_after);
   Sequential& model = parsed.model;
   model.build({224, 224, 3});
   load_weights(model, file, o.weights);

@@ -31,9 +31,9 @@ struct PredictOptions {
 int run_predict(const PredictOptions& options, std::ostream& out);
 
 struct ExtractOptions {
-  std::string model = "vgg16";  // vgg16 | tiny-darknet | a Keras model_config .json file
+  std::string model = "vgg16";  // vgg16 | tiny-darknet | a model_config .json | a Keras 3 .keras
   std::string preprocess;       // caffe | tutorial | scale; "" = the built-in model's own
-  std::string weights;
+  std::string weights;          // "" with a .keras model: its own weights
   std::string output;           // FEATURES.npy, (N, H, W, C) float32
   std::vector<std::string> images;
   std::string device = "auto";

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   auto* train_cmd = app.add_subcommand("train", "Train a model; writes model.h5, history.csv, curves.png, report.html, checkpoints");
   train_cmd->add_option("--data", train.data_dir, "Dataset folder with train/<class>/ and test/<class>/")->required();
   train_cmd->add_option("--model", train.model, "vgg16 | tiny-darknet | vgg1 | vgg2 | vgg3 | vgg3-dropout")->capture_default_str();
-  train_cmd->add_option("--weights", train.weights, "Pretrained base weights (Keras .h5), for vgg16 / tiny-darknet");
+  train_cmd->add_option("--weights", train.weights, "Pretrained base weights (Keras .h5, Keras 3 .weights.h5 or .keras), for vgg16 / tiny-darknet");
   train_cmd->add_option("--epochs", train.epochs, "Epochs")->capture_default_str();
   train_cmd->add_option("--batch", train.batch, "Batch size")->capture_default_str();
   train_cmd->add_option("--lr", train.lr, "SGD learning rate")->capture_default_str();
@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
 
   catdog::EvaluateOptions evaluate;
   auto* evaluate_cmd = app.add_subcommand("evaluate", "Loss and accuracy of a trained model on a folder of class folders");
-  evaluate_cmd->add_option("--model", evaluate.model_path, "RUN_DIR/model.h5")->required();
+  evaluate_cmd->add_option("--model", evaluate.model_path, "RUN_DIR/model.h5, or a Keras 3 .keras")->required();
   evaluate_cmd->add_option("--data", evaluate.data_dir, "CLASS_DIR (e.g. DIR/test)")->required();
   evaluate_cmd->add_option("--device", evaluate.device, "auto | cpu | cuda")->capture_default_str();
   evaluate_cmd->add_option("--batch", evaluate.batch, "Batch size")->capture_default_str();
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
 
   catdog::PredictOptions predict;
   auto* predict_cmd = app.add_subcommand("predict", "Print path, probability of the second class, and label per image");
-  predict_cmd->add_option("--model", predict.model_path, "RUN_DIR/model.h5")->required();
+  predict_cmd->add_option("--model", predict.model_path, "RUN_DIR/model.h5, or a Keras 3 .keras")->required();
   predict_cmd->add_option("--device", predict.device, "auto | cpu | cuda")->capture_default_str();
   predict_cmd->add_option("images", predict.images, "IMAGE...")->required();
 
@@ -114,9 +114,9 @@ int main(int argc, char** argv) {
 
   catdog::ExtractOptions extract;
   auto* extract_cmd = app.add_subcommand("extract", "Write the frozen base's output for images as an NHWC float32 .npy");
-  extract_cmd->add_option("--model", extract.model, "vgg16 | tiny-darknet | MODEL_CONFIG.json (e.g. the full Tiny Darknet classifier)")->capture_default_str();
+  extract_cmd->add_option("--model", extract.model, "vgg16 | tiny-darknet | MODEL_CONFIG.json (e.g. the full Tiny Darknet classifier) | a Keras 3 MODEL.keras")->capture_default_str();
   extract_cmd->add_option("--preprocess", extract.preprocess, "caffe | tutorial | scale (default: the built-in model's; required with a .json)");
-  extract_cmd->add_option("--weights", extract.weights, "Keras .h5 weights")->required();
+  extract_cmd->add_option("--weights", extract.weights, "Keras .h5 or Keras 3 .weights.h5 / .keras weights (a .keras --model has its own)");
   extract_cmd->add_option("--output", extract.output, "FEATURES.npy")->required();
   extract_cmd->add_option("--device", extract.device, "auto | cpu | cuda")->capture_default_str();
   extract_cmd->add_option("--precision", extract.precision, "fp32 | tf32 | fp16 | bf16")->capture_default_str();
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
 
   std::string summary_model;
   auto* summary_cmd = app.add_subcommand("summary", "Per-layer table with parameter counts, like Keras model.summary()");
-  summary_cmd->add_option("--model", summary_model, "A built-in name, a model.h5 or a model_config .json")->required();
+  summary_cmd->add_option("--model", summary_model, "A built-in name, a model.h5, a Keras 3 .keras or a model_config .json")->required();
 
   catdog::ProfileOptions profile;
   auto* profile_cmd = app.add_subcommand("profile", "Per-layer time, GFLOP/s, bytes moved and % of the measured peak of a forward and backward pass");

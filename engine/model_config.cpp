@@ -15,10 +15,10 @@ namespace {
 constexpr int64_t kMaxImageElements = int64_t{1} << 31;
 
 // (H, W, C) from an InputLayer's batch_input_shape [null, H, W, C] (Keras 2) or batch_shape
-// (Keras 3). Empty when the layer gives none.
+// (Keras 3), or a Keras 3 Sequential's build_input_shape. Empty when none is given.
 Shape input_shape_of(const json& config, const std::string& name) {
   const json* shape = nullptr;
-  for (const char* key : {"batch_input_shape", "batch_shape"}) {
+  for (const char* key : {"batch_input_shape", "batch_shape", "build_input_shape"}) {
     if (config.contains(key)) shape = &config[key];
   }
   if (!shape || shape->is_null()) return {};
@@ -87,6 +87,9 @@ ParsedModel parse_model_config(const json& config, const std::string& stop_after
       break;
     }
   }
+  // Keras 3 records a Sequential built without an Input layer by its build_input_shape.
+  if (parsed.input_hwc.empty() && body.is_object() && body.contains("build_input_shape"))
+    parsed.input_hwc = input_shape_of(body, parsed.name);
   CATDOG_CHECK(stopped, "model_config: no layer named '", stop_after, "' to stop after");
   CATDOG_CHECK(parsed.model.size() > 0, "model_config: the model has no layers besides its input");
   return parsed;

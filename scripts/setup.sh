@@ -13,6 +13,7 @@ packages=(
   libhdf5-dev              # Keras .h5 weights and models
   libturbojpeg0-dev        # JPEG decoding (libjpeg-turbo's TurboJPEG API)
   libpng-dev libwebp-dev   # PNG, and WebP files that pretend to be something else
+  zlib1g-dev               # inflating Keras 3 .keras zip entries
   nlohmann-json3-dev       # Keras model_config JSON
   libcli11-dev             # the command line
   libplplot-dev plplot-driver-cairo   # curves.png

@@ -211,6 +211,26 @@ Handle try_open_dataset(hid_t parent, const std::string& name) {
   return id < 0 ? Handle() : Handle(id, H5Dclose);
 }
 
+std::vector<std::string> list_links(hid_t group, size_t max_count, const std::string& context) {
+  H5G_info_t info{};
+  CATDOG_CHECK(H5Gget_info(group, &info) >= 0, context, ": cannot list the group");
+  CATDOG_CHECK(info.nlinks <= max_count, context, ": holds ", info.nlinks, " entries, more than ",
+               max_count, " (corrupt file?)");
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t size = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0,
+                                            H5P_DEFAULT);
+    CATDOG_CHECK(size >= 0 && size < 65536, context, ": cannot read the name of entry ", i);
+    std::string name(static_cast<size_t>(size) + 1, '\0');
+    CATDOG_CHECK(H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(),
+                                    name.size(), H5P_DEFAULT) >= 0,
+                 context, ": cannot read the name of entry ", i);
+    name.resize(static_cast<size_t>(size));
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
 std::string read_string_attribute(hid_t object, const std::string& name,
                                   const std::string& context) {
   if (!has_attribute(object, name)) return "";

@@ -63,6 +63,9 @@ bool is_group(hid_t object, const std::string& name);
 Handle open_group(hid_t parent, const std::string& name, const std::string& context);
 // Open `name` as a dataset, or an invalid Handle when it is absent or not a dataset.
 Handle try_open_dataset(hid_t parent, const std::string& name);
+// The names of the links in `group`, in name order (what h5py writes keeps no creation order).
+// More than `max_count` is refused as a corrupt or hostile file, before any is kept.
+std::vector<std::string> list_links(hid_t group, size_t max_count, const std::string& context);
 
 // A string attribute (fixed-length or variable-length, scalar or one-element array), or ""
 // when absent. Throws when present but not a string.

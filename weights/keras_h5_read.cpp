@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "weights/hdf5_util.h"
 #include "weights/keras_h5.h"
+#include "weights/zip_archive.h"
 
 namespace catdog {
 namespace {
@@ -63,6 +64,46 @@ std::vector<StoredWeight> read_weights_of_group(hid_t group, const std::string& 
   return weights;
 }
 
+// Keras 3: layers/<path>/vars/0, 1, ... (a layer without weights has an empty vars group).
+constexpr size_t kMaxKeras3Layers = 100000;
+constexpr size_t kMaxKeras3Vars = 64;  // BatchNormalization has the most: 4
+
+std::vector<StoredLayer> read_keras3_layers(hid_t root, const std::string& path,
+                                            uint64_t max_elements) {
+  h5::Handle layers = h5::open_group(root, "layers", path);
+  std::vector<StoredLayer> out;
+  for (const std::string& name : h5::list_links(layers.get(), kMaxKeras3Layers, path + ": layers")) {
+    const std::string layer_path = "layers/" + name;
+    const std::string context = path + ": " + layer_path;
+    CATDOG_CHECK(h5::is_group(layers.get(), name), context, ": not a group");
+    h5::Handle group = h5::open_group(layers.get(), name, path);
+    CATDOG_CHECK(!h5::is_group(group.get(), "layers"), context,
+                 ": a nested model (it has its own layers group); catdog reads flat models only");
+    StoredLayer stored{layer_path, {}, ""};
+    if (h5::is_group(group.get(), "vars")) {
+      h5::Handle vars = h5::open_group(group.get(), "vars", context);
+      stored.keras_name = h5::read_string_attribute(vars.get(), "name", context + "/vars");
+      const std::vector<std::string> names =
+          h5::list_links(vars.get(), kMaxKeras3Vars, context + "/vars");
+      for (size_t i = 0; i < names.size(); ++i) {
+        const std::string var = std::to_string(i);
+        const std::string where = context + "/vars/" + var;
+        h5::Handle dataset = h5::try_open_dataset(vars.get(), var);
+        CATDOG_CHECK(dataset.valid(), context, "/vars holds ", names.size(),
+                     " entries but no dataset '", var, "' (expected datasets 0 to ",
+                     names.size() - 1, ")");
+        StoredWeight weight;
+        weight.name = layer_path + "/vars/" + var;
+        h5::read_float_dataset(dataset.get(), where, weight.shape, weight.values, false,
+                               max_elements);
+        stored.weights.push_back(std::move(weight));
+      }
+    }
+    out.push_back(std::move(stored));
+  }
+  return out;
+}
+
 }  // namespace
 
 namespace {
@@ -100,10 +141,15 @@ KerasH5 read_in_this_process(const std::string& path, const WeightLimit& weight_
   bool present = false;
   std::vector<std::string> layer_names =
       h5::read_string_list_attribute(weights_root, "layer_names", where, &present);
+  if (!present && weights_root == root && h5::is_group(root, "layers")) {
+    out.keras3_layout = true;
+    out.layers = read_keras3_layers(root, path, max_elements);
+    return out;
+  }
   if (!present) {
-    std::string hint = h5::is_group(root, "layers") || h5::is_group(root, "_layer_checkpoint_dependencies")
-                           ? " (it looks like a Keras 3 .weights.h5 or TF checkpoint file: save the "
-                             "model in the legacy .h5 format)"
+    std::string hint = h5::is_group(root, "_layer_checkpoint_dependencies")
+                           ? " (it looks like a TF checkpoint file: save the model with Keras' "
+                             "save_weights)"
                            : "";
     fail(where, ": no layer_names attribute: not a Keras HDF5 weights or model file", hint);
   }
@@ -112,7 +158,8 @@ KerasH5 read_in_this_process(const std::string& path, const WeightLimit& weight_
     CATDOG_CHECK(!name.empty() && h5::is_group(weights_root, name), path, ": layer_names lists '",
                  name, "' but the file has no group of that name");
     h5::Handle group = h5::open_group(weights_root, name, path);
-    out.layers.push_back({name, read_weights_of_group(group.get(), name, context, false, max_elements)});
+    out.layers.push_back(
+        {name, read_weights_of_group(group.get(), name, context, false, max_elements), ""});
   }
 
   if (h5::is_group(root, "optimizer_weights")) {
@@ -180,6 +227,7 @@ void check_hdf5_survives(const std::string& path, const WeightLimit& weight_limi
 }  // namespace
 
 KerasH5 read_keras_h5(const std::string& path, const WeightLimit& weight_limit) {
+  if (looks_like_zip(path)) return read_keras_archive(path, weight_limit);
   check_hdf5_survives(path, weight_limit);
   return read_in_this_process(path, weight_limit);
 }

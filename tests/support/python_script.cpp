@@ -28,6 +28,11 @@ std::string shell_quote(const std::string& text) {
 }  // namespace
 
 PythonResult run_python(const std::string& script, const std::vector<std::string>& args) {
+  return run_python_with(interpreter(), script, args);
+}
+
+PythonResult run_python_with(const std::string& python, const std::string& script,
+                             const std::vector<std::string>& args) {
   static std::atomic<int> counter{0};
   // The script goes through a file, not `-c`, so that quotes and newlines need no escaping.
   const std::string dir = test_tmp_root();
@@ -42,7 +47,7 @@ PythonResult run_python(const std::string& script, const std::vector<std::string
   // for catdog's processes only: the device's Python must load its own.
   const char* bundle = std::getenv("CATDOG_BUNDLE");
   std::string command = std::string(bundle && *bundle ? "env -u LD_LIBRARY_PATH " : "") +
-                        shell_quote(interpreter()) + " " + shell_quote(path);
+                        shell_quote(python) + " " + shell_quote(path);
   for (const std::string& arg : args) command += " " + shell_quote(arg);
   command += " 2>&1";
   PythonResult result;

@@ -20,6 +20,9 @@ struct PythonResult {
 std::string python_unavailable_reason(const std::vector<std::string>& modules);
 // Run `script` (Python source) with `args` (sys.argv[1:]); blocks until it ends.
 PythonResult run_python(const std::string& script, const std::vector<std::string>& args = {});
+// The same with another interpreter (a virtual environment with Keras 3, say).
+PythonResult run_python_with(const std::string& interpreter, const std::string& script,
+                             const std::vector<std::string>& args = {});
 
 }  // namespace catdog::test
 
