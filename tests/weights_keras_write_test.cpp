@@ -22,9 +22,9 @@ KerasH5 small_contents(bool full_model) {
   KerasH5 c;
   c.layers = {
       {"conv2d", {{"conv2d/kernel:0", {2, 2, 1, 3}, std::vector<float>(12)},
-                  {"conv2d/bias:0", {3}, {0.5f, -0.5f, 2.0f}}}},
-      {"max_pooling2d", {}},
-      {"dense", {{"dense/kernel:0", {3, 1}, {1.0f, 2.0f, 3.0f}}, {"dense/bias:0", {1}, {-1.0f}}}},
+                  {"conv2d/bias:0", {3}, {0.5f, -0.5f, 2.0f}}}, ""},
+      {"max_pooling2d", {}, ""},
+      {"dense", {{"dense/kernel:0", {3, 1}, {1.0f, 2.0f, 3.0f}}, {"dense/bias:0", {1}, {-1.0f}}}, ""},
   };
   for (size_t i = 0; i < 12; ++i) c.layers[0].weights[0].values[i] = 0.25f * static_cast<float>(i) - 1;
   c.keras_version = "2.15.0";
@@ -129,7 +129,7 @@ TEST(KerasWrite, ManyLayersSplitLayerNamesAsKerasDoes) {
   // More than 64 KiB of layer names does not fit one HDF5 attribute: Keras then writes
   // layer_names0, layer_names1, ...; we write and read the same.
   KerasH5 big;
-  for (int i = 0; i < 3000; ++i) big.layers.push_back({"a_rather_long_layer_name_number_" + std::to_string(i), {}});
+  for (int i = 0; i < 3000; ++i) big.layers.push_back({"a_rather_long_layer_name_number_" + std::to_string(i), {}, ""});
   std::string path = test::temp_dir("keras_write_chunked") + "/big.h5";
   write_keras_h5(path, big);
   KerasH5 back = read_keras_h5(path);

@@ -71,12 +71,12 @@ Sequential vgg16_shaped(int first_in_channels = 3) {
 // A small hand-written weights file (no Python needed): layers with and without weights.
 KerasH5 small_file() {
   KerasH5 f;
-  f.layers = {{"input_1", {}},
-              {"conv", {{"conv/kernel:0", {1, 1, 2, 2}, {1, 2, 3, 4}}, {"conv/bias:0", {2}, {5, 6}}}},
-              {"pool", {}},
+  f.layers = {{"input_1", {}, ""},
+              {"conv", {{"conv/kernel:0", {1, 1, 2, 2}, {1, 2, 3, 4}}, {"conv/bias:0", {2}, {5, 6}}}, ""},
+              {"pool", {}, ""},
               {"bn", {{"bn/gamma:0", {2}, {7, 8}}, {"bn/beta:0", {2}, {9, 10}},
-                      {"bn/moving_mean:0", {2}, {11, 12}}, {"bn/moving_variance:0", {2}, {13, 14}}}},
-              {"head", {{"head/kernel:0", {2, 1}, {15, 16}}}}};
+                      {"bn/moving_mean:0", {2}, {11, 12}}, {"bn/moving_variance:0", {2}, {13, 14}}}, ""},
+              {"head", {{"head/kernel:0", {2, 1}, {15, 16}}}, ""}};
   return f;
 }
 
