@@ -52,6 +52,8 @@ STEPS+=(
   "gpu_real_sizes_test|45|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/gpu_real_sizes_test"
   "reference_extract_test|55|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/reference_extract_test"
   "reference_head_sgd_test|20|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/reference_head_sgd_test"
+  "gpu_grad_cam_test|20|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/gpu_grad_cam_test"
+  "trace_test_gpu|30|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/trace_test --gtest_filter=TraceOfTraining.OnTheGpu*"
   "memcheck_gpu_op_twins|45|sanitizer|for t in \$OPS; do CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool memcheck --error-exitcode 1 \${B}/bin/\$t || exit 1; done"
   "memcheck_gpu_layers_test|50|sanitizer|CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool memcheck --error-exitcode 1 \$B/bin/gpu_layers_test"
   "racecheck_gpu_op_twins|45|sanitizer|for t in \$OPS; do CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool racecheck --error-exitcode 1 \${B}/bin/\$t || exit 1; done"

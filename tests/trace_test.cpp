@@ -217,8 +217,7 @@ TEST_F(TraceOfTraining, OneEpochShowsDecodeBatchesStepsAndLayers) {
 }
 
 TEST_F(TraceOfTraining, OnTheGpuCopiesAreSpansToo) {
-  std::string why;
-  if (!cuda_available(&why)) GTEST_SKIP() << "no GPU: " << why;
+  CATDOG_REQUIRE_GPU();
   TrainOptions o = traced_run("trace_gpu");
   o.device = "cuda";
   train(o, std::cout);
