@@ -4,9 +4,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <new>
 #include <string>
 
 #include "core/contained_child.h"
