@@ -128,7 +128,7 @@ int run_predict(const PredictOptions& o, std::ostream& out) {
   return bad_count == static_cast<int64_t>(o.images.size()) ? 1 : 0;
 }
 
-Sequential load_extract_model(const ExtractOptions& o) {
+Sequential load_extract_model(const ExtractOptions& o, const Shape& input_hwc) {
   const auto ends_with = [&](const char* suffix) {
     const size_t n = std::char_traits<char>::length(suffix);
     return o.model.size() > n && o.model.compare(o.model.size() - n, n, suffix) == 0;
@@ -151,7 +151,7 @@ Sequential load_extract_model(const ExtractOptions& o) {
                            ? parse_model_config(builtin_model_config(o.model), o.stop_after)
                            : parse_model_config_text(config_text, o.stop_after);
   Sequential& model = parsed.model;
-  model.build({224, 224, 3});
+  model.build(input_hwc);
   load_weights(model, file, o.weights);
   // Extraction trains nothing: the whole model is the frozen part. Only frozen layers run in
   // --precision tf32|fp16|bf16 (a trainable one computes in strict fp32), so without this the
@@ -162,28 +162,43 @@ Sequential load_extract_model(const ExtractOptions& o) {
 
 int run_extract(const ExtractOptions& o, std::ostream& out) {
   CATDOG_CHECK(!o.output.empty(), "extract needs --output FEATURES.npy");
-  CATDOG_CHECK(!o.images.empty(), "extract needs at least one IMAGE");
-  Sequential model = load_extract_model(o);
+  CATDOG_CHECK(o.images.empty() != o.inputs.empty(),
+               "extract needs either IMAGE... or --inputs INPUTS.npy (not both)");
+  // --inputs: a batch already preprocessed (by a peer framework, say), at any image size.
+  Tensor given;
+  if (!o.inputs.empty()) {
+    given = read_npy(o.inputs);
+    CATDOG_CHECK(given.dtype() == DType::f32 && given.rank() == 4 && given.dim(3) == 3,
+                 "extract --inputs ", o.inputs, ": expected a float32 (N, H, W, 3) batch, got ",
+                 to_string(given.shape()));
+  }
+  const int64_t count = given.defined() ? given.dim(0) : static_cast<int64_t>(o.images.size());
+  Sequential model = given.defined()
+                         ? load_extract_model(o, {given.dim(1), given.dim(2), 3})
+                         : load_extract_model(o);
   ExecContext ctx = make_exec_context(o.device, o.precision, 1);
+  ctx.conv_algo = parse_conv_algo(o.conv_algo);
   model.to_device(ctx.device);
   const Preprocess preprocess =
       parse_preprocess(o.preprocess.empty() ? pretrained_preprocessing(o.model) : o.preprocess);
-  const Shape feature = model.layer_output_shape(model.size() - 1, static_cast<int64_t>(o.images.size()));
+  const Shape feature = model.layer_output_shape(model.size() - 1, count);
   Tensor features(feature);
   Tensor staging, input;
-  ProgressBar bar(out, "extract", static_cast<int64_t>(o.images.size()),
-                  is_terminal(out));
-  for (size_t start = 0; start < o.images.size(); start += static_cast<size_t>(o.batch)) {
-    const size_t stop = std::min(o.images.size(), start + static_cast<size_t>(o.batch));
-    const Tensor pixels = load_pixels({o.images.begin() + start, o.images.begin() + stop}, 224,
-                                      nullptr, nullptr);
-    make_model_input(pixels, preprocess, ctx, staging, input);
-    features.slice_rows(static_cast<int64_t>(start), static_cast<int64_t>(stop))
-        .copy_from(model.forward(input, ctx));
+  ProgressBar bar(out, "extract", count, is_terminal(out));
+  for (int64_t start = 0; start < count; start += o.batch) {
+    const int64_t stop = std::min<int64_t>(count, start + o.batch);
+    if (given.defined()) {
+      input = given.slice_rows(start, stop).to(ctx.device);
+    } else {
+      const Tensor pixels = load_pixels({o.images.begin() + start, o.images.begin() + stop}, 224,
+                                        nullptr, nullptr);
+      make_model_input(pixels, preprocess, ctx, staging, input);
+    }
+    features.slice_rows(start, stop).copy_from(model.forward(input, ctx));
     char rate[32];
     std::snprintf(rate, sizeof rate, " - %.0f img/s",
                   static_cast<double>(stop) / std::max(bar.elapsed_seconds(), 1e-9));
-    bar.update(static_cast<int64_t>(stop), rate);
+    bar.update(stop, rate);
   }
   bar.finish();
   write_npy(o.output, features);

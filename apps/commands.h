@@ -23,6 +23,7 @@ int run_evaluate(const EvaluateOptions& options, std::ostream& out);
 struct PredictOptions {
   std::string model_path;
   std::vector<std::string> images;
+  std::string inputs;           // instead of images: a preprocessed (N, H, W, 3) float32 .npy
   std::string device = "auto";
   int batch = 64;
   // The progress bar under the results (count, img/s, ETA), redrawn in place: for a terminal only.
@@ -36,14 +37,17 @@ struct ExtractOptions {
   std::string weights;          // "" with a .keras model: its own weights
   std::string output;           // FEATURES.npy, (N, H, W, C) float32
   std::vector<std::string> images;
+  std::string inputs;           // instead of images: a preprocessed (N, H, W, 3) float32 .npy
   std::string device = "auto";
   std::string precision = "fp32";
+  std::string conv_algo = "auto";  // the CPU convolution: auto | im2col | winograd2 | winograd4 | direct
   std::string stop_after;       // a layer name: extract there instead of at the base's end
   int batch = 16;
 };
 int run_extract(const ExtractOptions& options, std::ostream& out);
-// The model extract runs: parsed, built for 224x224x3, its weights loaded, every layer frozen.
-Sequential load_extract_model(const ExtractOptions& options);
+// The model extract runs: parsed, built for `input_hwc` (224x224x3 for images), its weights
+// loaded, every layer frozen.
+Sequential load_extract_model(const ExtractOptions& options, const Shape& input_hwc = {224, 224, 3});
 
 int run_summary(const std::string& model, std::ostream& out);
 
@@ -63,6 +67,7 @@ struct ProfileOptions {
   std::string weights;          // optional: profiling needs no real weights
   std::string device = "auto";
   std::string precision = "fp32";
+  std::string conv_algo = "auto";  // the CPU convolution: auto | im2col | winograd2 | winograd4 | direct
   int batch = 64;
   int image_size = 0;           // 0: the model's own
   int repeat = 3;               // timed passes (the median is shown), after one warm-up

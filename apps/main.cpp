@@ -12,11 +12,13 @@
 
 #include "apps/commands.h"
 #include "apps/progress.h"
+#include "training/distributed.h"
 #include "training/trainer.h"
 #include "data/dataset.h"
 #include "data/synth.h"
 #include "core/error.h"
 #include "core/one_line.h"
+#include "kernels/cpu/blas_kernels.h"
 
 namespace {
 
@@ -59,6 +61,7 @@ void on_sigint(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  catdog::cpu::restart_with_vector_blas_kernels(argv);  // before any thread or file exists
   CLI::App app{"catdog: cats vs dogs by transfer learning, on a from-scratch C++/CUDA engine"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Help for every subcommand");
@@ -75,7 +78,8 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--momentum", train.momentum, "SGD momentum")->capture_default_str();
   train_cmd->add_option("--image-size", train.image_size, "Square input side (default: the model's)");
   train_cmd->add_option("--device", train.device, "auto | cpu | cuda")->capture_default_str();
-  train_cmd->add_option("--precision", train.precision, "fp32 | tf32 | fp16 | bf16 (the frozen base, on the GPU)")->capture_default_str();
+  train_cmd->add_option("--precision", train.precision, "fp32 | tf32 | fp16 | bf16 (the frozen base; the CPU: fp32, or bf16 with AVX512_BF16)")->capture_default_str();
+  train_cmd->add_option("--conv-algo", train.conv_algo, "auto | im2col | winograd2 | winograd4 | direct: the CPU convolution (auto: per layer shape)")->capture_default_str();
   train_cmd->add_option("--seed", train.seed, "Seed for initialisation, shuffles, dropout, augmentation")->capture_default_str();
   train_cmd->add_flag("--augment", train.augment, "Horizontal flips and 10% shifts (from-scratch models)");
   train_cmd->add_option("--cache-features", train.cache_features, "auto | on | off: run the frozen base once per image")->capture_default_str();
@@ -86,6 +90,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--resize", train.resize, "nearest (Keras) | bilinear | area")->capture_default_str();
   train_cmd->add_option("--max-device-memory", max_memory, "Cap GPU memory, e.g. 6G (a GTX 1660 Ti)");
   train_cmd->add_flag("--final", train.final_fit, "Train on train/ and test/ together, no validation; saves final_model.h5 (the tutorial's last step)");
+  train_cmd->add_option("--trainable-from", train.trainable_from, "Train the base from LAYER on (e.g. block5_conv1); with --fine-tune-epochs, in phase 2 only (default: vgg16 block5_conv1, tiny-darknet conv2d_14)");
+  train_cmd->add_option("--fine-tune-epochs", train.fine_tune_epochs, "Phase 2: after --epochs head epochs, N more that also train the base from --trainable-from")->capture_default_str();
+  train_cmd->add_option("--fine-tune-lr", train.fine_tune_lr, "SGD learning rate of phase 2 (keras.io's transfer-learning guide: 1e-5)")->capture_default_str();
   train_cmd->add_option("--trace", train.trace_path, "Write the run's timeline to FILE.json (Chrome Trace Event Format: Perfetto, chrome://tracing)");
   train_cmd->add_option("--stop-after-steps", train.stop_after_steps, "Stop (with a checkpoint) after N steps")->group("");
 
@@ -120,8 +127,10 @@ int main(int argc, char** argv) {
   extract_cmd->add_option("--output", extract.output, "FEATURES.npy")->required();
   extract_cmd->add_option("--device", extract.device, "auto | cpu | cuda")->capture_default_str();
   extract_cmd->add_option("--precision", extract.precision, "fp32 | tf32 | fp16 | bf16")->capture_default_str();
+  extract_cmd->add_option("--conv-algo", extract.conv_algo, "auto | im2col | winograd2 | winograd4 | direct: the CPU convolution (auto: per layer shape)")->capture_default_str();
   extract_cmd->add_option("--stop-after", extract.stop_after, "Layer to stop after (default: the whole base)");
-  extract_cmd->add_option("images", extract.images, "IMAGE...")->required();
+  extract_cmd->add_option("--inputs", extract.inputs, "Instead of images: a preprocessed (N, H, W, 3) float32 INPUTS.npy, at any size");
+  extract_cmd->add_option("images", extract.images, "IMAGE...");
 
   std::string prepare_from, prepare_to;
   double test_fraction = 0.25;
@@ -141,7 +150,8 @@ int main(int argc, char** argv) {
   profile_cmd->add_option("--model", profile.model, "vgg16 | tiny-darknet | vgg1 | vgg2 | vgg3 | vgg3-dropout | MODEL_CONFIG.json | model.h5")->capture_default_str();
   profile_cmd->add_option("--weights", profile.weights, "Pretrained base weights (default: random; the time is the same)");
   profile_cmd->add_option("--device", profile.device, "auto | cpu | cuda")->capture_default_str();
-  profile_cmd->add_option("--precision", profile.precision, "fp32 | tf32 | fp16 | bf16 (the frozen base, on the GPU)")->capture_default_str();
+  profile_cmd->add_option("--precision", profile.precision, "fp32 | tf32 | fp16 | bf16 (the frozen base; the CPU: fp32, or bf16 with AVX512_BF16)")->capture_default_str();
+  profile_cmd->add_option("--conv-algo", profile.conv_algo, "auto | im2col | winograd2 | winograd4 | direct: the CPU convolution (auto: per layer shape)")->capture_default_str();
   profile_cmd->add_option("--batch", profile.batch, "Batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   profile_cmd->add_option("--image-size", profile.image_size, "Square input side (default: the model's)");
   profile_cmd->add_option("--repeat", profile.repeat, "Timed passes (the median is shown)")->capture_default_str()->check(CLI::Range(1, 1000));
@@ -192,6 +202,7 @@ int main(int argc, char** argv) {
       std::signal(SIGINT, on_sigint);
       catdog::ConsoleObserver observer(std::cout, &g_stop_requested);
       const catdog::TrainResult result = catdog::train(train, observer);
+      catdog::finish_ranks(0);  // mpirun: every rank got here
       return result.interrupted ? 130 : 0;
     }
     if (*evaluate_cmd) return catdog::run_evaluate(evaluate, std::cout);
@@ -222,12 +233,15 @@ int main(int argc, char** argv) {
     }
   } catch (const catdog::Error& e) {
     std::cerr << "catdog: error: " << catdog::one_line(e.what()) << "\n";
+    catdog::finish_ranks(1);  // the other ranks end now, not at a timeout
     return 1;
   } catch (const std::bad_alloc&) {
     std::cerr << "catdog: error: out of memory\n";
+    catdog::finish_ranks(1);  // the other ranks end now, not at a timeout
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "catdog: error: " << catdog::one_line(e.what()) << "\n";
+    catdog::finish_ranks(1);  // the other ranks end now, not at a timeout
     return 1;
   }
   return 0;

@@ -17,6 +17,7 @@
 #include "engine/builtin_models.h"
 #include "engine/layer_profile.h"
 #include "engine/model_config.h"
+#include "kernels/cpu/blas_kernels.h"
 #include "kernels/cpu/parallel.h"
 #include "training/model_setup.h"
 #include "training/run_context.h"
@@ -88,10 +89,12 @@ int run_profile(const ProfileOptions& o, std::ostream& out) {
   ModelSetup setup = profiled_model(o);
   Sequential& model = setup.model;
   ExecContext ctx = make_exec_context(o.device, o.precision, 1);
+  ctx.conv_algo = parse_conv_algo(o.conv_algo);
   model.to_device(ctx.device);
   const std::string where =
       ctx.on_gpu() ? cat("cuda (", cuda_device_description(), ", ", precision_name(ctx.precision), ")")
-                   : cat("cpu (", cpu::cpu_threads(), " threads, fp32)");
+                   : cat("cpu (", cpu::cpu_threads(), " threads, ", precision_name(ctx.precision),
+                         ", OpenBLAS ", cpu::blas_core_name(), ")");
   out << "catdog profile: model " << setup.name << ", batch " << o.batch << ", "
       << setup.image_size << "x" << setup.image_size << ", device " << where << ", median of "
       << o.repeat << " passes after a warm-up\n" << std::flush;

@@ -3,20 +3,36 @@
 //
 //   build/benchmarks/cpu_conv_bench --benchmark_filter=Vgg16Conv/       per layer, GFLOP/s
 //   build/benchmarks/cpu_conv_bench --benchmark_filter=Vgg16ConvBase/   images/s at batch 1 and 8
+//   ... Vgg16ConvDirect/ Vgg16ConvBf16/    per layer: the direct kernel (kernels/cpu/conv_direct.h),
+//                                          its kernel packed before timing, fp32 and bf16
+//   ... Vgg16ConvBase(Im2col|Winograd4|Direct|Bf16)/ the whole base with that algorithm forced
+//                                          (BM_Vgg16ConvBase: the product.s choice), bf16 (--precision bf16)
+//   ... FmaPeak                            the FMA peak: 12 independent AVX-512 FMA chains a thread
 //   CATDOG_BENCH_THREADS=1 ...                                          threads (default 2)
+//   CATDOG_BENCH_BASE_SIZE=32 CATDOG_BENCH_BASE_BATCHES="1 2" ...  Vgg16ConvBase's image side and
+//                                        batches (default 224 and "1 8"; benchmarks/peer/cpu_peers.py)
 //   CATDOG_BENCH_IM2COL_FLOATS=262144 ...    im2col chunk size in floats (default: the engine's)
+//   CATDOG_BENCH_CONV_ALGO=winograd4 ...     --conv-algo for every benchmark (default: auto)
+// BM_Vgg16ConvBaseIm2col is the conv base with im2col forced, beside the default (auto) choice.
 //
 // FLOP = 2 * N * OH * OW * KH * KW * C * F (multiply-adds x 2; bias and ReLU not counted). The
 // peer: benchmarks/peer/torch_cpu_vgg16.py times PyTorch on the same conv base; the figures are
 // in docs/PERFORMANCE.md. The *Smoke benchmarks are tiny versions for CI's smoke run.
 #include <benchmark/benchmark.h>
 
+#include <immintrin.h>
+
 #include <cstdlib>
+#include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "benchmarks/bench_support.h"
 #include "engine/sequential.h"
 #include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/conv_direct.h"
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/parallel.h"
 #include "layers/conv2d.h"
 
@@ -49,6 +65,8 @@ ExecContext bench_context() {
   ExecContext ctx;
   const char* env = std::getenv("CATDOG_BENCH_IM2COL_FLOATS");
   if (env && std::atoll(env) > 0) ctx.im2col_floats = std::atoll(env);
+  const char* algo = std::getenv("CATDOG_BENCH_CONV_ALGO");
+  if (algo && *algo) ctx.conv_algo = parse_conv_algo(algo);
   return ctx;
 }
 
@@ -79,9 +97,107 @@ void run_conv(benchmark::State& state, int size, int channels, int filters) {
 void BM_Conv2DSmoke(benchmark::State& state) { run_conv(state, 16, 8, 16); }
 BENCHMARK(BM_Conv2DSmoke)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The direct kernel alone on one VGG16 layer shape, its kernel packed before the timed loop.
+void run_direct_conv(benchmark::State& state, int size, int channels, int filters,
+                     cpu::DirectMath math) {
+  bench_context();
+  if (!cpu::direct_math_supported(math)) {
+    state.SkipWithError("this CPU lacks the instructions");
+    return;
+  }
+  const int64_t batch = state.range(0);
+  const WindowGeometry g =
+      make_window_geometry(batch, size, size, channels, 3, 3, 1, 1, true, filters);
+  const std::vector<float> kernel(static_cast<size_t>(9 * channels * filters), 0.01f);
+  const std::vector<float> bias(static_cast<size_t>(filters), 0.01f);
+  const cpu::PackedConvKernel packed = cpu::pack_conv_kernel(g, kernel.data(), math);
+  std::vector<float> x(static_cast<size_t>(batch * size * size * channels), 0.5f);
+  std::vector<float> y(static_cast<size_t>(g.out_rows() * filters));
+  for (auto _ : state) {
+    cpu::conv2d_direct_forward_packed(g, x.data(), packed, bias.data(), Activation::relu, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double flops = 2.0 * batch * size * size * 9.0 * channels * filters;
+  state.counters["GFLOP"] =
+      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["threads"] = cpu::cpu_threads();
+}
+
+// 12 independent FMA chains per thread on every thread: the FMA peak the kernels are measured
+// against (GFLOP = 2 x 16 lanes per FMA).
+__attribute__((target("avx512f"))) double fma_chains(int64_t iterations) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iterations; ++it) {
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  }
+  float lanes[16];
+  __m512 sum = acc[0];
+  for (int i = 1; i < 12; ++i) sum = _mm512_add_ps(sum, acc[i]);
+  _mm512_storeu_ps(lanes, sum);
+  return lanes[0];
+}
+
+// The same with vdpbf16ps (32 multiply-adds an instruction, counted as 64 flops).
+__attribute__((target("avx512f,avx512bf16"))) double dpbf16_chains(int64_t iterations) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512bh a = (__m512bh)_mm512_set1_epi32(0x3f803f80), b = (__m512bh)_mm512_set1_epi32(0x33d633d6);
+  for (int64_t it = 0; it < iterations; ++it) {
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
+  }
+  float lanes[16];
+  __m512 sum = acc[0];
+  for (int i = 1; i < 12; ++i) sum = _mm512_add_ps(sum, acc[i]);
+  _mm512_storeu_ps(lanes, sum);
+  return lanes[0];
+}
+
+// Runs `chains` on every thread; `flops` a call per thread.
+void run_peak(benchmark::State& state, bool available, double (*chains)(int64_t), double flops) {
+  bench_context();
+  if (!available) {
+    state.SkipWithError("this CPU lacks the instructions");
+    return;
+  }
+  const int64_t iterations = 1 << 22;
+  const int threads = cpu::cpu_threads();
+  for (auto _ : state) {
+    cpu::parallel_for(threads, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) benchmark::DoNotOptimize(chains(iterations));
+    });
+  }
+  state.counters["GFLOP"] = benchmark::Counter(threads * iterations * flops * 1e-9,
+                                               benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["threads"] = threads;
+}
+
+void BM_Bf16DotPeak(benchmark::State& state) {
+  run_peak(state, cpu::cpu_features().avx512_bf16, dpbf16_chains, 12.0 * 64.0);
+}
+BENCHMARK(BM_Bf16DotPeak)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_FmaPeak(benchmark::State& state) {
+  run_peak(state, cpu::cpu_features().avx512, fma_chains, 12.0 * 32.0);
+}
+BENCHMARK(BM_FmaPeak)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+enum class BaseMath { product, im2col, winograd4, direct, bf16 };
+
 // The whole conv base, through Sequential (frozen: ping-pong buffers, no activations kept).
-void run_conv_base(benchmark::State& state, int image_size) {
+void run_conv_base(benchmark::State& state, int image_size, BaseMath math = BaseMath::product) {
   ExecContext ctx = bench_context();
+  if (math == BaseMath::bf16) {
+    if (!cpu::cpu_features().avx512_bf16) {
+      state.SkipWithError("no AVX512_BF16");
+      return;
+    }
+    ctx.precision = Precision::bf16;
+  }
+  if (math == BaseMath::im2col) ctx.conv_algo = ConvAlgo::im2col;
+  if (math == BaseMath::winograd4) ctx.conv_algo = ConvAlgo::winograd4;
+  if (math == BaseMath::direct) ctx.conv_algo = ConvAlgo::direct;
   const int64_t batch = state.range(0);
   Sequential model = bench::make_vgg16_base(image_size);
   Tensor x({batch, image_size, image_size, 3});
@@ -95,8 +211,33 @@ void run_conv_base(benchmark::State& state, int image_size) {
   state.counters["threads"] = cpu::cpu_threads();
 }
 
-void BM_Vgg16ConvBase(benchmark::State& state) { run_conv_base(state, 224); }
-BENCHMARK(BM_Vgg16ConvBase)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
+// $CATDOG_BENCH_BASE_SIZE, else 224; the batches from $CATDOG_BENCH_BASE_BATCHES, else 1 and 8.
+int base_image_size() {
+  const char* env = std::getenv("CATDOG_BENCH_BASE_SIZE");
+  return env && std::atoi(env) >= 32 ? std::atoi(env) : 224;
+}
+void base_batches(benchmark::internal::Benchmark* bench) {
+  const char* env = std::getenv("CATDOG_BENCH_BASE_BATCHES");
+  std::istringstream batches(env && *env ? env : "1 8");
+  for (int batch; batches >> batch;) bench->Arg(batch);
+}
+
+void BM_Vgg16ConvBase(benchmark::State& state) { run_conv_base(state, base_image_size()); }
+BENCHMARK(BM_Vgg16ConvBase)->Apply(base_batches)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+
+void BM_Vgg16ConvBaseIm2col(benchmark::State& state) { run_conv_base(state, 224, BaseMath::im2col); }
+BENCHMARK(BM_Vgg16ConvBaseIm2col)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_Vgg16ConvBaseWinograd4(benchmark::State& state) {
+  run_conv_base(state, 224, BaseMath::winograd4);
+}
+BENCHMARK(BM_Vgg16ConvBaseWinograd4)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_Vgg16ConvBaseDirect(benchmark::State& state) {
+  run_conv_base(state, 224, BaseMath::direct);
+}
+BENCHMARK(BM_Vgg16ConvBaseDirect)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_Vgg16ConvBaseBf16(benchmark::State& state) { run_conv_base(state, 224, BaseMath::bf16); }
+BENCHMARK(BM_Vgg16ConvBaseBf16)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_Vgg16ConvBaseSmoke(benchmark::State& state) { run_conv_base(state, 32); }
 BENCHMARK(BM_Vgg16ConvBaseSmoke)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -110,6 +251,20 @@ const bool kRegistered = [] {
         ->Arg(1)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
+    const std::pair<const char*, cpu::DirectMath> directs[] = {
+        {"BM_Vgg16ConvDirect/", cpu::DirectMath::f32_avx512},
+        {"BM_Vgg16ConvDirectAvx2/", cpu::DirectMath::f32_avx2},
+        {"BM_Vgg16ConvBf16/", cpu::DirectMath::bf16_avx512}};
+    for (const auto& [prefix, math] : directs) {
+      benchmark::RegisterBenchmark(
+          (std::string(prefix) + c.name).c_str(),
+          [c, math = math](benchmark::State& state) {
+            run_direct_conv(state, c.size, c.channels, c.filters, math);
+          })
+          ->Arg(1)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+    }
   }
   return true;
 }();

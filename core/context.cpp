@@ -25,6 +25,25 @@ Precision parse_precision(const std::string& name) {
   fail("unknown precision '", name, "' (expected fp32, tf32, fp16 or bf16)");
 }
 
+const char* conv_algo_name(ConvAlgo algo) {
+  switch (algo) {
+    case ConvAlgo::auto_pick: return "auto";
+    case ConvAlgo::im2col: return "im2col";
+    case ConvAlgo::winograd2: return "winograd2";
+    case ConvAlgo::winograd4: return "winograd4";
+    case ConvAlgo::direct: return "direct";
+  }
+  return "?";
+}
+
+ConvAlgo parse_conv_algo(const std::string& name) {
+  for (ConvAlgo a : {ConvAlgo::auto_pick, ConvAlgo::im2col, ConvAlgo::winograd2,
+                     ConvAlgo::winograd4, ConvAlgo::direct}) {
+    if (name == conv_algo_name(a)) return a;
+  }
+  fail("unknown --conv-algo '", name, "' (expected auto, im2col, winograd2, winograd4 or direct)");
+}
+
 #if CATDOG_WITH_CUDA
 Stream compute_stream(const ExecContext& ctx) {
   CATDOG_CHECK(ctx.cuda != nullptr, "GPU run without a CUDA context (ExecContext::cuda is null)");

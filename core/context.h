@@ -21,6 +21,13 @@ enum class Precision : uint8_t { fp32, tf32, fp16, bf16 };
 const char* precision_name(Precision precision);
 Precision parse_precision(const std::string& name);  // throws catdog::Error on an unknown name
 
+// The CPU convolution's algorithm (`--conv-algo`): auto lets Conv2D pick per layer shape
+// (layers/cpu_conv_choice.h); the others force one where it applies (Winograd: 3x3 stride 1).
+// direct is the slot for the register-blocked direct kernel (kernels/cpu/conv_direct*).
+enum class ConvAlgo : uint8_t { auto_pick, im2col, winograd2, winograd4, direct };
+const char* conv_algo_name(ConvAlgo algo);
+ConvAlgo parse_conv_algo(const std::string& name);  // throws catdog::Error on an unknown name
+
 // Told when each layer's forward or backward begins and ends, when set in ExecContext
 // (`catdog profile` times layers with it, waiting for the GPU at both ends).
 struct LayerPassObserver {
@@ -39,6 +46,7 @@ struct ExecContext {
   // The CPU convolution's im2col chunk in floats (kernels/cpu/conv2d.h); 0 = its default (8M
   // floats = 32 MB). The benchmarks set it from CATDOG_BENCH_IM2COL_FLOATS.
   int64_t im2col_floats = 0;
+  ConvAlgo conv_algo = ConvAlgo::auto_pick;  // the CPU convolution's algorithm
   LayerPassObserver* layer_observer = nullptr;  // none: layers run untimed
 
   bool on_gpu() const { return device == Device::cuda; }

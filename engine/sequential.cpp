@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/random.h"
+#include "engine/batch_norm_fold.h"
 #if CATDOG_WITH_CUDA
 #include "kernels/conv_layout.h"
 #endif
@@ -65,6 +66,7 @@ void Sequential::add(std::unique_ptr<Layer> layer) {
   layer->on_added(layers_.size());
   layers_.push_back(std::move(layer));
   input_hwc_.clear();
+  folds_fresh_ = false;
 }
 
 void Sequential::build(const Shape& input_hwc) {
@@ -77,6 +79,7 @@ void Sequential::build(const Shape& input_hwc) {
   }
   input_hwc_ = input_hwc;
   for (auto& layer : layers_) layer->to_device(device_);
+  folds_fresh_ = false;
 }
 
 Shape Sequential::layer_output_shape(size_t i, int64_t n) const {
@@ -99,6 +102,31 @@ size_t Sequential::trainable_begin() const {
     if (layers_[i]->stochastic() || has_trainable_params(*layers_[i])) return i;
   }
   return layers_.size();
+}
+
+size_t Sequential::folded_batch_norms() const {
+  size_t n = 0;
+  for (const auto& twin : folded_) n += twin != nullptr;
+  return n;
+}
+
+void Sequential::refresh_folds(size_t trainable_begin) {
+  if (folds_fresh_ && folds_trainable_begin_ == trainable_begin) return;
+  folded_.clear();
+  folded_.resize(layers_.size());
+  folds_fresh_ = true;
+  folds_trainable_begin_ = trainable_begin;
+  if (!fold_batch_norms_ || !built()) return;
+  Shape shape = {1, input_hwc_[0], input_hwc_[1], input_hwc_[2]};
+  for (size_t i = 0; i + 1 < trainable_begin; ++i) {
+    const auto* conv = dynamic_cast<const Conv2D*>(layers_[i].get());
+    const auto* bn = dynamic_cast<const BatchNormalization*>(layers_[i + 1].get());
+    if (conv && bn && batch_norm_foldable(*conv, *bn)) {
+      folded_[i] = fold_batch_norm(*conv, *bn, shape);
+      folded_[i]->to_device(device_);
+    }
+    shape = layers_[i]->output_shape(shape);
+  }
 }
 
 void Sequential::freeze_before(size_t end) {
@@ -131,6 +159,7 @@ void Sequential::initialize(uint64_t seed) {
     }
     layer->weights_changed();
   }
+  folds_fresh_ = false;
 }
 
 const Tensor& Sequential::forward(const Tensor& x, ExecContext& ctx, size_t begin, size_t end) {
@@ -140,6 +169,7 @@ const Tensor& Sequential::forward(const Tensor& x, ExecContext& ctx, size_t begi
   CATDOG_CHECK(x.device() == ctx.device, "input on ", device_name(x.device()), ", run on ",
                device_name(ctx.device));
   const size_t tb = trainable_begin();
+  refresh_folds(tb);
   if (inputs_.size() != layers_.size()) {
     inputs_.assign(layers_.size(), Tensor());
     outputs_.assign(layers_.size(), Tensor());
@@ -171,8 +201,10 @@ const Tensor& Sequential::forward(const Tensor& x, ExecContext& ctx, size_t begi
       Tensor& buffer = which == 0 ? pong_ : ping_;
       which = which == 0 ? 1 : 0;
       reuse_for(layer, "output", buffer, out_shape, low, ctx.device);
-      layer.forward(current, buffer, ctx);
+      const bool folded = folded_[i] && i + 1 < end;
+      (folded ? *folded_[i] : layer).forward(current, buffer, ctx);
       current = buffer;
+      if (folded) ++i;  // the BatchNormalization ran inside the fold
       continue;
     }
     if (current.dtype() != DType::f32) {  // leaving a reduced-precision frozen part
@@ -259,6 +291,7 @@ void Sequential::to_device(Device device) {
   device_ = device;
   for (auto& layer : layers_) layer->to_device(device);
   ping_ = pong_ = grad_a_ = grad_b_ = result_ = Tensor();
+  folds_fresh_ = false;
   inputs_.clear();
   outputs_.clear();
 }

@@ -5,6 +5,11 @@
 // are run with two ping-pong buffers, keep no activations, and get no gradients; backward stops at
 // the first trainable layer. The frozen prefix's output depends only on the input image, which is
 // what makes the feature cache possible (engine/feature_cache.h).
+//
+// In the frozen prefix, a linear Conv2D followed by a BatchNormalization runs as one convolution
+// with the BN folded into its weights (engine/batch_norm_fold.h), made at the first forward after
+// the weights were loaded and remade after weights_changed(). The layers themselves, and so
+// saving and `summary`, are untouched.
 #pragma once
 
 #include <memory>
@@ -54,6 +59,18 @@ class Sequential {
   // trainable parameter's gradient. Stops at the first trainable layer (no dx for it).
   void backward(const Tensor& dloss, ExecContext& ctx);
 
+  // Tell the model its parameter values changed (load_weights calls it; so must code that edits a
+  // frozen layer's Param values by hand): the batch-norm folds are remade at the next forward.
+  void weights_changed() { folds_fresh_ = false; }
+  // Fold batch norms into convolutions (on by default); off runs every layer as it is (tests
+  // compare the two, benchmarks measure the difference).
+  void set_fold_batch_norms(bool on) {
+    fold_batch_norms_ = on;
+    folds_fresh_ = false;
+  }
+  // How many BatchNormalization layers the last forward's frozen part ran folded.
+  size_t folded_batch_norms() const;
+
   std::vector<Param*> trainable_params();
   std::vector<Param*> all_params();
   int64_t param_count(bool trainable) const;
@@ -71,6 +88,12 @@ class Sequential {
   size_t last_begin_ = 0, last_end_ = 0;
   Tensor grad_a_, grad_b_;
   Tensor result_;
+  // folded_[i]: the running twin of layers i (a Conv2D) and i + 1 (its BatchNormalization).
+  std::vector<std::unique_ptr<Layer>> folded_;
+  bool fold_batch_norms_ = true;
+  bool folds_fresh_ = false;
+  size_t folds_trainable_begin_ = 0;
+  void refresh_folds(size_t trainable_begin);
 };
 
 }  // namespace catdog

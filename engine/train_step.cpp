@@ -23,17 +23,27 @@ void end_in_logits(Sequential& model) {
   last->set_emit_logits(true);
 }
 
-StepResult train_step(Sequential& model, const Tensor& input, const Tensor& labels, SGD& sgd,
-                      ExecContext& ctx, Tensor& dlogits, size_t begin) {
+StepResult compute_gradients(Sequential& model, const Tensor& input, const Tensor& labels,
+                             ExecContext& ctx, Tensor& dlogits, size_t begin) {
   ctx.training = true;
   const Tensor& logits = model.forward(input, ctx, begin);
   dlogits.reuse_as(logits.shape(), DType::f32, ctx.device);
   StepResult result;
   result.loss = sigmoid_bce_from_logits(logits, labels, &dlogits, &result.correct, ctx);
   model.backward(dlogits, ctx);
+  return result;
+}
+
+void apply_gradients(Sequential& model, SGD& sgd, ExecContext& ctx) {
   sgd.step(model.trainable_params(), ctx);
   for (size_t i = model.trainable_begin(); i < model.size(); ++i) model.layer(i).weights_changed();
   ++ctx.step;
+}
+
+StepResult train_step(Sequential& model, const Tensor& input, const Tensor& labels, SGD& sgd,
+                      ExecContext& ctx, Tensor& dlogits, size_t begin) {
+  const StepResult result = compute_gradients(model, input, labels, ctx, dlogits, begin);
+  apply_gradients(model, sgd, ctx);
   return result;
 }
 

@@ -30,4 +30,11 @@ struct StepResult {
 StepResult train_step(Sequential& model, const Tensor& input, const Tensor& labels, SGD& sgd,
                       ExecContext& ctx, Tensor& dlogits, size_t begin = 0);
 
+// train_step in its two halves, for data-parallel training (training/data_parallel.h), which sums
+// the ranks' gradients in between: forward, loss and backward (each trainable Param's grad holds
+// dL/dw of this batch's mean loss), then the SGD update, weights_changed() and ++ctx.step.
+StepResult compute_gradients(Sequential& model, const Tensor& input, const Tensor& labels,
+                             ExecContext& ctx, Tensor& dlogits, size_t begin = 0);
+void apply_gradients(Sequential& model, SGD& sgd, ExecContext& ctx);
+
 }  // namespace catdog

@@ -1,5 +1,7 @@
 #include "layers/batch_normalization.h"
 
+#include <cmath>
+
 #include "core/error.h"
 #include "kernels/batch_norm.h"
 #include "layers/layer_support.h"
@@ -42,6 +44,23 @@ std::vector<Param*> BatchNormalization::params() {
   if (config_.center) out.push_back(&beta_);
   out.push_back(&moving_mean_);
   out.push_back(&moving_variance_);
+  return out;
+}
+
+BatchNormalization::Affine BatchNormalization::affine() const {
+  CATDOG_CHECK(moving_mean_.value.defined(), "BatchNormalization layer ", name_,
+               ": affine() before build");
+  const auto host = [](const Param& p) { return p.value.to(Device::cpu).to_vector(); };
+  const std::vector<float> mean = host(moving_mean_), variance = host(moving_variance_);
+  const std::vector<float> gamma = config_.scale ? host(gamma_) : std::vector<float>();
+  const std::vector<float> beta = config_.center ? host(beta_) : std::vector<float>();
+  Affine out;
+  for (size_t c = 0; c < mean.size(); ++c) {
+    const double a = (config_.scale ? gamma[c] : 1.0) /
+                     std::sqrt(static_cast<double>(variance[c]) + config_.epsilon);
+    out.a.push_back(a);
+    out.b.push_back((config_.center ? beta[c] : 0.0) - a * mean[c]);
+  }
   return out;
 }
 

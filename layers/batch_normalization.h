@@ -5,6 +5,8 @@
 // Computed by the batch_norm op (kernels/batch_norm.h) on either device.
 #pragma once
 
+#include <vector>
+
 #include "layers/layer.h"
 
 namespace catdog {
@@ -23,6 +25,13 @@ class BatchNormalization : public Layer {
   void build(const Shape& input) override;
   std::vector<Param*> params() override;  // [gamma], [beta], moving_mean, moving_variance
   nlohmann::json keras_config() const override;
+  const BatchNormalizationConfig& config() const { return config_; }
+  // The per-channel y = a * x + b this layer computes, on the host in double (for folding it
+  // into the convolution before it: engine/batch_norm_fold.h).
+  struct Affine {
+    std::vector<double> a, b;
+  };
+  Affine affine() const;
 
  protected:
   // One body for CPU and GPU: the op dispatchers pick the side.

@@ -3,6 +3,8 @@
 #include "core/error.h"
 #include "kernels/activation.h"
 #include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/conv_direct.h"
+#include "kernels/cpu/winograd.h"
 #include "layers/layer_support.h"
 
 namespace catdog {
@@ -79,12 +81,52 @@ nlohmann::json Conv2D::keras_config() const {
   return keras_layer_json("Conv2D", *this, fields);
 }
 
+void Conv2D::weights_changed() {
+  cpu_plan_.weights_changed();
+  cpu_packed_.reset();
+#if CATDOG_WITH_CUDA
+  gpu_weights_changed();
+#endif
+}
+
 void Conv2D::forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
   CATDOG_CHECK(kernel_.value.defined(), "Conv2D layer ", name_, ": forward before build");
   y.reuse_as(output_shape(x.shape()), DType::f32, Device::cpu);
   const float* bias = config_.use_bias ? bias_.value.f32() : nullptr;
-  cpu::conv2d_forward_nhwc(geometry_of(config_, x.shape()), x.f32(), kernel_.value.f32(), bias,
-                           config_.activation, y.f32(), ctx.im2col_floats);
+  const WindowGeometry g = geometry_of(config_, x.shape());
+  // --precision bf16 on the CPU is the direct kernel's, for a frozen layer (a trainable one
+  // keeps float32, as on the GPU).
+  const bool bf16 = !trainable() && ctx.precision == Precision::bf16;
+  const ConvAlgo algo =
+      bf16 ? ConvAlgo::direct : cpu_plan_.algo_for(g, ctx.conv_algo, !trainable());
+  switch (algo) {
+    case ConvAlgo::winograd2:
+    case ConvAlgo::winograd4: {
+      const int m = algo == ConvAlgo::winograd2 ? 2 : 4;
+      const cpu::WinogradFilter& u = cpu_plan_.winograd_filter(m, kernel_.value.f32(), g.c, g.f);
+      cpu::winograd_forward_nhwc(g, u, x.f32(), bias, config_.activation, y.f32());
+      return;
+    }
+    case ConvAlgo::direct: {
+      const cpu::DirectMath math =
+          bf16 ? cpu::DirectMath::bf16_avx512 : cpu::best_direct_f32_math();
+      CATDOG_CHECK(cpu::direct_math_supported(math), "Conv2D layer ", name_,
+                   ": --precision bf16 on the CPU needs AVX512_BF16, which this CPU lacks");
+      // The kernel changes only through weights_changed, so a packed copy pays off.
+      if (!cpu_packed_ || cpu_packed_->math != math) {
+        cpu_packed_ = std::make_shared<cpu::PackedConvKernel>(
+            cpu::pack_conv_kernel(g, kernel_.value.f32(), math));
+        ++cpu_kernel_packs_;
+      }
+      cpu::conv2d_direct_forward_packed(g, x.f32(), *cpu_packed_, bias, config_.activation,
+                                        y.f32());
+      return;
+    }
+    case ConvAlgo::auto_pick:  // algo_for never answers auto
+    case ConvAlgo::im2col: break;
+  }
+  cpu::conv2d_forward_nhwc(g, x.f32(), kernel_.value.f32(), bias, config_.activation, y.f32(),
+                           ctx.im2col_floats);
 }
 
 void Conv2D::backward_cpu(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,

@@ -219,7 +219,7 @@ const void* explicit_pad_input(ConvState& s, const ConvPlan& plan, const Tensor&
 
 }  // namespace
 
-void Conv2D::weights_changed() {
+void Conv2D::gpu_weights_changed() {
   if (!kernel_.value.defined() || kernel_.value.device() != Device::cuda) {
     gpu_state_.reset();  // weights on the CPU: nothing derived to keep
     return;

@@ -2,13 +2,23 @@
 // and a fused activation (linear or relu).
 //   x (N, H, W, C) * kernel (KH, KW, C, F) + bias (F) -> y (N, OH, OW, F)
 // Padding 'valid' (OH = floor((H - KH) / SH) + 1) or 'same' (OH = ceil(H / SH), zeros split as
-// TensorFlow does: the extra one at the bottom/right). CPU: im2col + GEMM (kernels/cpu/conv2d.h).
-// GPU: cuDNN (layers/conv2d.cu).
+// TensorFlow does: the extra one at the bottom/right). CPU: the forward by the algorithm
+// layers/cpu_conv_choice.h picks per shape: the direct convolution (kernels/cpu/conv_direct.h,
+// from a kernel packed once and repacked after weights_changed; in bf16 under --precision bf16),
+// Winograd (kernels/cpu/winograd.h) or im2col + GEMM (kernels/cpu/conv2d.h); the backward is
+// im2col's. GPU: cuDNN (layers/conv2d.cu).
 #pragma once
 
+#include <memory>
+
+#include "layers/cpu_conv_choice.h"
 #include "layers/layer.h"
 
 namespace catdog {
+
+namespace cpu {
+struct PackedConvKernel;
+}
 
 enum class Padding : uint8_t { valid, same };
 Padding parse_padding(const std::string& name, const std::string& layer);  // throws
@@ -36,9 +46,11 @@ class Conv2D : public Layer {
   // How many times the GPU path converted the kernel to cuDNN's layout (float32 or reduced
   // precision): once for a frozen layer, once per step for a trainable one. For tests.
   int64_t kernel_conversions() const { return kernel_conversions_; }
-#if CATDOG_WITH_CUDA
-  void weights_changed() override;  // the converted kernels are stale
-#endif
+  // The CPU forward's algorithm choice and Winograd filter transforms. For tests.
+  const CpuConvPlan& cpu_plan() const { return cpu_plan_; }
+  void weights_changed() override;  // the packed, converted and transformed kernels are stale
+  // How many times the CPU path packed the kernel for the direct convolution. For tests.
+  int64_t cpu_kernel_packs() const { return cpu_kernel_packs_; }
 
  protected:
   void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
@@ -55,6 +67,12 @@ class Conv2D : public Layer {
   Param kernel_;  // (KH, KW, C, F)
   Param bias_;    // (F), absent when !use_bias
   int64_t kernel_conversions_ = 0;
+  CpuConvPlan cpu_plan_;
+  std::shared_ptr<cpu::PackedConvKernel> cpu_packed_;  // the direct convolution's, when frozen
+  int64_t cpu_kernel_packs_ = 0;
+#if CATDOG_WITH_CUDA
+  void gpu_weights_changed();  // layers/conv2d.cu
+#endif
 };
 
 }  // namespace catdog

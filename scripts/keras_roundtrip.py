@@ -27,7 +27,11 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # keep TensorFlow's start-up noise down
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")    # CPU: the comparison is about float32 math
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")    # tensorflow.keras = Keras 2 when tf-keras exists
+try:                                                 # tensorflow.keras = Keras 2 when tf-keras exists
+    import tf_keras  # noqa: F401
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+except ImportError:                                  # else Keras 3, which reads the legacy .h5 too
+    pass
 
 import numpy as np
 
@@ -49,7 +53,9 @@ def images_as_inputs(model_path, images):
     import h5py
     from PIL import Image
     with h5py.File(model_path, "r") as f:
-        state = json.loads(f.attrs["catdog_state"])
+        # A root dataset since catdog_state outgrew HDF5's attribute size; an attribute before.
+        raw = f["catdog_state"][()] if "catdog_state" in f else f.attrs["catdog_state"]
+        state = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
     size, mode = state["image_size"], state["preprocess"]
     batch = []
     for path in images:

@@ -24,6 +24,8 @@ packages=(
   graphviz                 # docs/diagrams (scripts/make-diagrams.sh)
   chromium fonts-dejavu-core   # report_test loads report.html in headless Chromium (skips without)
   clang libclang-rt-dev    # the libFuzzer targets (cmake --preset fuzz)
+  libopenmpi-dev openmpi-bin   # mpirun -np N catdog train: data-parallel ranks (docs/DISTRIBUTED.md)
+  iproute2                 # ip netns: the two-host MPI test
 )
 
 need=()

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <limits>
 
+#include "kernels/cpu/cpu_features.h"
 #include "tests/support/cli.h"
 #include "tests/support/test_support.h"
 #include "tests/support/vgg16_reference.h"
@@ -13,6 +14,8 @@
 
 namespace catdog {
 namespace {
+
+bool cpu_has_avx512_bf16() { return cpu::cpu_features().avx512_bf16; }
 
 const char* const kImages[] = {"cat_a.jpg", "cat_b.jpg", "cat_c.jpg",
                                "dog_a.jpg", "dog_b.jpg", "dog_c.jpg"};
@@ -81,6 +84,34 @@ TEST(ReferenceExtract, TinyDarknetFullClassifierLogits) {
   }
 }
 
+// Every CPU convolution algorithm (--conv-algo, layers/cpu_conv_choice.h) within the fixtures'
+// 1e-4 on both bases; the default (auto) is the tests above. Winograd must also differ from
+// im2col, or the forced algorithm was never taken.
+TEST(ReferenceExtract, EveryCpuConvAlgorithmWithinTheBound) {
+  CATDOG_REQUIRE_SHARED(vgg_reference, "reference/vgg16_seed1_features.npy");
+  CATDOG_REQUIRE_SHARED(tiny_reference, "reference/tiny_darknet_features.npy");
+  CATDOG_REQUIRE_SHARED(tiny_weights, "weights/tiny_darknet_imagenet.h5");
+  const std::string work = test::temp_dir("reference_extract_conv_algo");
+  CATDOG_MAKE_VGG16_H5(vgg_weights, work, 1, false);
+  const std::vector<std::string> vgg = {"--model", "vgg16", "--weights", vgg_weights};
+  const std::vector<std::string> tiny = {"--model", "tiny-darknet", "--weights", tiny_weights};
+  for (const auto& [args, reference] : {std::make_pair(vgg, vgg_reference),
+                                        std::make_pair(tiny, tiny_reference)}) {
+    std::vector<float> im2col;
+    for (const char* algo : {"im2col", "winograd2", "winograd4"}) {
+      std::vector<std::string> with = args;
+      with.insert(with.end(), {"--conv-algo", algo});
+      const Tensor features = extract(with, work);
+      expect_matches_reference(features, reference, 1e-4, std::string("cpu fp32 ") + algo);
+      if (im2col.empty()) {
+        im2col = features.to_vector();
+      } else {
+        EXPECT_NE(features.to_vector(), im2col) << algo << " gave im2col's exact features";
+      }
+    }
+  }
+}
+
 // Keras' own VGG16 file stores its names as fixed-length strings; h5py 3 writes variable-length
 // ones. Both load to the same features.
 TEST(ReferenceExtract, Vgg16VariableLengthNamesGiveTheSameFeatures) {
@@ -90,6 +121,26 @@ TEST(ReferenceExtract, Vgg16VariableLengthNamesGiveTheSameFeatures) {
   expect_matches_reference(
       extract({"--model", "vgg16", "--weights", weights, "--stop-after", "block5_pool"}, work),
       reference);
+}
+
+// --precision bf16 on the CPU (AVX512_BF16: the frozen convolutions in bf16, fp32 accumulation),
+// VGG16 and Tiny Darknet: measured against the fixtures with the GPU bf16 bound (7 mantissa bits,
+// about 4e-3 per rounding, grown over the layers), and shown to round (not fp32 in disguise).
+TEST(ReferenceExtract, CpuBf16FeaturesWithinBf16Bound) {
+  CATDOG_REQUIRE_SHARED(vgg_reference, "reference/vgg16_seed1_features.npy");
+  CATDOG_REQUIRE_SHARED(td_reference, "reference/tiny_darknet_features.npy");
+  CATDOG_REQUIRE_SHARED(td_weights, "weights/tiny_darknet_imagenet.h5");
+  if (!cpu_has_avx512_bf16()) GTEST_SKIP() << "this CPU lacks AVX512_BF16";
+  const std::string work = test::temp_dir("reference_extract_cpu_bf16");
+  CATDOG_MAKE_VGG16_H5(vgg_weights, work, 1, false);
+  const std::pair<std::vector<std::string>, std::string> models[] = {
+      {{"--model", "vgg16", "--weights", vgg_weights}, vgg_reference},
+      {{"--model", "tiny-darknet", "--weights", td_weights}, td_reference}};
+  for (const auto& [args, reference] : models) {
+    const Tensor bf16 = extract(args, work, "cpu", "bf16");
+    const double err = expect_matches_reference(bf16, reference, 1e-1, "cpu bf16");
+    EXPECT_GT(err, 1e-4) << reference << ": bf16 is as exact as fp32: computed in fp32?";
+  }
 }
 
 // The same features on the GPU: float32 within the fixtures' 1e-4; TF32, FP16 and BF16 (the frozen

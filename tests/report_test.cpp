@@ -372,7 +372,7 @@ std::map<std::string, std::vector<std::string>> page_history(const std::string& 
   if (begin == std::string::npos) return out;
   const std::string table = dom.substr(begin, dom.find("</table>", begin) - begin);
   for (const auto& m : all_matches(table, "<td data-key=\"(loss|accuracy|val_loss|val_accuracy|"
-                                        "seconds)\">([^<]*)</td>")) {
+                                        "seconds|phase)\">([^<]*)</td>")) {
     out[m[0]].push_back(m[1]);
   }
   return out;

@@ -371,7 +371,7 @@ TEST_F(Trainer, RunDirectoryHoldsModelHistoryCurvesAndLog) {
   std::vector<std::string> rows;
   while (std::getline(lines, line)) rows.push_back(line);
   ASSERT_EQ(rows.size(), 3u) << csv;
-  EXPECT_EQ(rows[0], "epoch,loss,accuracy,val_loss,val_accuracy,seconds");
+  EXPECT_EQ(rows[0], "epoch,loss,accuracy,val_loss,val_accuracy,seconds,phase");
   EXPECT_EQ(rows[2].substr(0, 2), "2,");
 
   const std::string png = test::read_text(out + "/curves.png");
@@ -389,8 +389,9 @@ TEST_F(Trainer, RunDirectoryHoldsModelHistoryCurvesAndLog) {
   std::vector<std::string> cells;
   std::istringstream row(rows[2]);
   for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
-  ASSERT_EQ(cells.size(), 6u) << rows[2];
+  ASSERT_EQ(cells.size(), 7u) << rows[2];
   const double last_val = std::stod(cells[4]);  // val_accuracy, printed with 6 decimals
+  EXPECT_EQ(cells[6], "1");  // phase: no fine-tuning
   const std::string text = printed.str();
   const size_t at = text.find("accuracy: ");
   ASSERT_NE(at, std::string::npos) << text;

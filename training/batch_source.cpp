@@ -100,6 +100,7 @@ bool PipelineBatches::next(TrainBatch& batch, ExecContext& ctx) {
   }
   batch.input = &input_;
   batch.begin = 0;
+  batch.global_rows = static_cast<int64_t>(batch.labels.size());
   return true;
 }
 
@@ -110,14 +111,17 @@ BatchSource::Report PipelineBatches::epoch_report() const {
 }
 
 CachedBatches::CachedBatches(const Dataset& train_set, const FeatureCache& cache, size_t begin,
-                             int64_t batch_size, uint64_t seed, int64_t skipped)
+                             int64_t batch_size, uint64_t seed, int64_t skipped,
+                             std::vector<uint8_t> decoded, Shard shard)
     : train_set_(train_set), cache_(cache), begin_(begin), batch_size_(batch_size), seed_(seed),
-      skipped_(skipped) {}
+      skipped_(skipped), decoded_(std::move(decoded)), shard_(shard) {}
 
 int64_t CachedBatches::start_epoch(int epoch, int64_t first) {
   std::vector<int64_t> usable;  // only the images that decoded when the cache was filled
   for (int64_t i : epoch_order(static_cast<int64_t>(train_set_.images.size()), seed_, epoch)) {
-    if (cache_.filled(i)) usable.push_back(i);
+    if (decoded_.empty() ? cache_.filled(i) : decoded_[static_cast<size_t>(i)] != 0) {
+      usable.push_back(i);
+    }
   }
   rest_.assign(usable.begin() + std::min<int64_t>(first * batch_size_, usable.size()),
                usable.end());
@@ -128,13 +132,18 @@ int64_t CachedBatches::start_epoch(int epoch, int64_t first) {
 bool CachedBatches::next(TrainBatch& batch, ExecContext& ctx) {
   if (next_ >= rest_.size()) return false;
   const size_t end = std::min(rest_.size(), next_ + static_cast<size_t>(batch_size_));
-  const std::vector<int64_t> slots(rest_.begin() + static_cast<std::ptrdiff_t>(next_),
-                                   rest_.begin() + static_cast<std::ptrdiff_t>(end));
+  std::vector<int64_t> slots;  // this rank's rows of the global batch
+  for (size_t i = next_; i < end; ++i) {
+    if (shard_.owns(rest_[i])) slots.push_back(rest_[i]);
+  }
+  batch.global_rows = static_cast<int64_t>(end - next_);
   next_ = end;
   batch.labels = labels_of(train_set_, slots);
+  batch.input = nullptr;
+  batch.begin = begin_;
+  if (slots.empty()) return true;
   cache_.gather(slots, features_, ctx);
   batch.input = &features_;
-  batch.begin = begin_;
   return true;
 }
 

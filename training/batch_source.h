@@ -15,6 +15,7 @@
 #include "data/pipeline.h"
 #include "engine/feature_cache.h"
 #include "kernels/preprocess.h"
+#include "training/distributed.h"
 
 namespace catdog {
 
@@ -27,6 +28,9 @@ struct TrainBatch {
   const Tensor* input = nullptr;  // on ctx's device: the input of layer `begin`
   size_t begin = 0;               // 0: model input; the frozen prefix's end: cached features
   std::vector<float> labels;      // one 0/1 label per row
+  // The rows of the whole batch over all ranks; this rank's share is labels.size() of them
+  // (and may be none: input is then unset).
+  int64_t global_rows = 0;
 };
 
 class BatchSource {
@@ -93,8 +97,12 @@ class PipelineBatches : public BatchSource {
 class CachedBatches : public BatchSource {
  public:
   // `skipped`: the images (train and test) that did not decode when the caches were filled.
+  // Over several ranks (training/data_parallel.h) each rank's cache holds only its shard's
+  // features: `decoded` then says which images decoded on any rank (they make the global
+  // batches, as one process would), and a batch's rows are those of them this rank owns.
   CachedBatches(const Dataset& train_set, const FeatureCache& cache, size_t begin,
-                int64_t batch_size, uint64_t seed, int64_t skipped);
+                int64_t batch_size, uint64_t seed, int64_t skipped,
+                std::vector<uint8_t> decoded = {}, Shard shard = {});
   int64_t start_epoch(int epoch, int64_t first) override;
   bool next(TrainBatch& batch, ExecContext& ctx) override;
   double wait_seconds() const override { return 0; }
@@ -108,6 +116,8 @@ class CachedBatches : public BatchSource {
   int64_t batch_size_;
   uint64_t seed_;
   int64_t skipped_;
+  std::vector<uint8_t> decoded_;  // empty: the cache's own filled slots
+  Shard shard_;
   std::vector<int64_t> rest_;  // the epoch's slots from the first batch still to train on
   size_t next_ = 0;
   Tensor features_;

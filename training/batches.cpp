@@ -129,4 +129,17 @@ Evaluation evaluate_cached(Sequential& model, size_t begin, const FeatureCache& 
   return tally.finish();
 }
 
+Evaluation evaluate_logits(const std::vector<float>& logits, const std::vector<int64_t>& slots,
+                           const std::vector<float>& labels, int batch_size) {
+  Tally tally;
+  for (size_t start = 0; start < slots.size(); start += static_cast<size_t>(batch_size)) {
+    const size_t stop = std::min(slots.size(), start + static_cast<size_t>(batch_size));
+    const std::vector<float> z(logits.begin() + start, logits.begin() + stop);
+    tally.add(Tensor::from_vector({static_cast<int64_t>(z.size())}, z),
+              std::vector<int64_t>(slots.begin() + start, slots.begin() + stop),
+              std::vector<float>(labels.begin() + start, labels.begin() + stop));
+  }
+  return tally.finish();
+}
+
 }  // namespace catdog

@@ -47,6 +47,11 @@ Evaluation evaluate_cached(Sequential& model, size_t begin, const FeatureCache& 
                            const std::vector<int64_t>& slots, const std::vector<float>& labels,
                            int batch_size, ExecContext& ctx);
 
+// The evaluation of precomputed logits (one per slot), tallied in batches of `batch_size` as
+// evaluate_cached tallies its own (training/data_parallel.h assembles them over the ranks).
+Evaluation evaluate_logits(const std::vector<float>& logits, const std::vector<int64_t>& slots,
+                           const std::vector<float>& labels, int batch_size);
+
 // Put a host float32 vector on ctx's device as a (n) tensor, reusing `out`'s memory.
 void upload_vector(const std::vector<float>& values, Tensor& out, ExecContext& ctx);
 

@@ -1,5 +1,6 @@
 #include "training/checkpoint.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <filesystem>
@@ -23,7 +24,7 @@ json history_json(const std::vector<EpochRecord>& history) {
   for (const EpochRecord& e : history) {
     rows.push_back({e.epoch, e.loss, e.accuracy, std::isfinite(e.val_loss) ? json(e.val_loss) : json(),
                     std::isfinite(e.val_accuracy) ? json(e.val_accuracy) : json(), e.seconds,
-                    e.images_per_second, e.wait_fraction});
+                    e.images_per_second, e.wait_fraction, e.phase});
   }
   return rows;
 }
@@ -59,8 +60,10 @@ std::vector<EpochRecord> history_from_json(const json& rows, const std::string& 
     return v.is_null() ? std::nan("") : number_field(v, "history", path);
   };
   for (const json& r : rows) {
-    CATDOG_CHECK(r.is_array() && r.size() == 8, path, ": its catdog_state history row ",
-                 history.size() + 1, " is not a list of 8 values");
+    // 9 values; checkpoints from before fine-tuning existed have no phase (8).
+    CATDOG_CHECK(r.is_array() && (r.size() == 8 || r.size() == 9), path,
+                 ": its catdog_state history row ", history.size() + 1,
+                 " is not a list of 8 or 9 values");
     EpochRecord e;
     CATDOG_CHECK(r[0].is_number_integer() && r[0].get<int64_t>() == int64_t(history.size()) + 1,
                  path, ": its catdog_state history row ", history.size() + 1, " is for epoch ",
@@ -73,6 +76,11 @@ std::vector<EpochRecord> history_from_json(const json& rows, const std::string& 
     e.seconds = number(r[5]);
     e.images_per_second = number(r[6]);
     e.wait_fraction = number(r[7]);
+    if (r.size() == 9) {
+      CATDOG_CHECK(r[8] == 1 || r[8] == 2, path, ": its catdog_state history row ",
+                   history.size() + 1, " has phase ", json_excerpt(r[8]), ", not 1 or 2");
+      e.phase = r[8].get<int>();
+    }
     history.push_back(e);
   }
   return history;
@@ -140,7 +148,9 @@ void save_checkpoint(const std::string& path, Sequential& model, const ModelSetu
                       {"lr", o.lr}, {"momentum", o.momentum}, {"model", setup.base},
                       {"weights", o.weights.empty() ? "" : weights_identity(o.weights)},
                       {"cache_features", o.cache_features}, {"augment", o.augment},
-                      {"final", o.final_fit}};
+                      {"final", o.final_fit}, {"phase", p.phase}, {"head_epochs", o.epochs},
+                      {"fine_tune_epochs", o.fine_tune_epochs}, {"fine_tune_lr", o.fine_tune_lr},
+                      {"trainable_from", o.trainable_from}};
   extras.catdog_state = state.dump();
   extras.training_config = training_config_json(o);
   save_keras_model(path, model, setup.name, extras);
@@ -152,6 +162,8 @@ Progress restore_checkpoint(const std::string& path, ModelSetup& setup, TrainOpt
   Progress p;
   TrainingSettings settings{o.epochs, 1, 0, 0};
   std::string base, weights;
+  double fine_tune_lr = 0;
+  int64_t head_epochs = o.epochs, fine_tune_epochs = o.fine_tune_epochs;
   try {
     const json t = parse_json_bounded(file.catdog_state, path + ": its catdog_state").at("trainer");
     const int64_t epochs_done = integer_field(t, "epochs_done", path);
@@ -180,11 +192,34 @@ Progress restore_checkpoint(const std::string& path, ModelSetup& setup, TrainOpt
     CATDOG_CHECK(t.value("final", false) == o.final_fit, "--resume: ", path,
                  t.value("final", false) ? " continues a --final run: add --final"
                                          : " continues a run with validation: leave --final out");
+    // Fine-tuning continues as it started; in phase 2 the head's epochs are history.
+    const json phase = t.value("phase", json(1));
+    CATDOG_CHECK(phase == 1 || phase == 2, path, ": its catdog_state phase ", json_excerpt(phase),
+                 " is not 1 or 2");
+    p.phase = phase.get<int>();
+    o.trainable_from = t.value("trainable_from", o.trainable_from);
+    fine_tune_lr = number_field(t.value("fine_tune_lr", json(o.fine_tune_lr)), "fine_tune_lr", path);
+    if (p.phase == 2) {
+      head_epochs = integer_field(t, "head_epochs", path);
+      fine_tune_epochs = integer_field(t, "fine_tune_epochs", path);
+    }
   } catch (const json::exception& e) {
     fail(path, ": not a catdog checkpoint (training state missing or damaged: ", e.what(), ")");
   }
   check_training_settings(settings, SettingSource{path});
   check_progress(p, settings.batch, path);
+  check_fine_tune_settings(fine_tune_epochs, fine_tune_lr, SettingSource{path});
+  CATDOG_CHECK(p.phase == 1 || (fine_tune_epochs >= 1 && head_epochs >= 1), path,
+               ": its catdog_state is in phase 2 with head_epochs ", head_epochs,
+               " and fine_tune_epochs ", fine_tune_epochs);
+  CATDOG_CHECK(p.phase == 1 || head_epochs <= p.epochs_done, path,
+               ": its catdog_state head_epochs ", head_epochs, " is more than epochs_done ",
+               p.epochs_done, " in phase 2");
+  o.fine_tune_lr = static_cast<float>(fine_tune_lr);
+  if (p.phase == 2) {
+    o.epochs = static_cast<int>(head_epochs);
+    o.fine_tune_epochs = std::max(o.fine_tune_epochs, static_cast<int>(fine_tune_epochs));
+  }
   CATDOG_CHECK(o.model.empty() || o.model == base, "--resume: ", path, " continues model '", base,
                "', not --model ", o.model, " (leave --model out, or train anew elsewhere)");
   CATDOG_CHECK(o.weights.empty() || weights.empty() || weights_identity(o.weights) == weights,

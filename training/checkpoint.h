@@ -19,6 +19,7 @@ struct Progress {
   int64_t correct = 0, seen = 0;
   double train_seconds = 0, wait_seconds = 0, epoch_seconds = 0;
   uint64_t step = 0;          // global optimizer step (seeds dropout)
+  int phase = 1;              // 2 once fine-tuning began (TrainOptions::fine_tune_epochs)
   std::vector<EpochRecord> history;
 };
 

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "training/run_files.h"  // fine_tuning_mark
 #include "weights/atomic_file.h"
 
 namespace catdog {
@@ -172,6 +173,14 @@ std::string learning_curve_svg(const std::vector<EpochRecord>& history, bool acc
         << points.str() << "\"/>\n"
         << dots.str();
   }
+  if (const double mark = fine_tuning_mark(history); mark > 0) {
+    const double x = area.x(mark);
+    svg << "<line class=\"fine-tuning-start\" data-epoch=\"" << mark + 0.5 << "\" x1=\"" << x
+        << "\" x2=\"" << x << "\" y1=\"" << area.top << "\" y2=\"" << area.top + area.height
+        << "\" stroke=\"#555\" stroke-dasharray=\"5,4\"/>"
+        << "<text x=\"" << x + 4 << "\" y=\"" << area.top + 14 << "\" font-size=\"11\">"
+        << "fine-tuning</text>\n";
+  }
   // The legend, in the top margin at the right, clear of the curves.
   for (int i = 0; i < 2; ++i) {
     const double y = 16, x = area.left + area.width - 130 + 70 * i;
@@ -244,7 +253,8 @@ void history_section(std::ostringstream& html, const Report& r) {
   html << "<div class=\"curves\">\n"
        << learning_curve_svg(r.history, false) << learning_curve_svg(r.history, true)
        << "</div>\n<table id=\"history\">\n<tr><th>epoch</th><th>loss</th><th>accuracy</th>"
-       << "<th>val_loss</th><th>val_accuracy</th><th>seconds</th><th>train img/s</th></tr>\n";
+       << "<th>val_loss</th><th>val_accuracy</th><th>seconds</th><th>phase</th><th>train img/s</th>"
+       << "</tr>\n";
   for (const EpochRecord& e : r.history) {
     html << "<tr class=\"epoch\" data-epoch=\"" << e.epoch << "\"><td>" << e.epoch << "</td>";
     // As history.csv prints them, so the two can be compared as text.
@@ -256,7 +266,8 @@ void history_section(std::ostringstream& html, const Report& r) {
           {"seconds", e.seconds, "%.3f"}}) {
       html << "<td data-key=\"" << key << "\">" << format(fmt, value) << "</td>";
     }
-    html << "<td>" << format("%.1f", e.images_per_second) << "</td></tr>\n";
+    html << "<td data-key=\"phase\">" << e.phase << "</td><td>"
+         << format("%.1f", e.images_per_second) << "</td></tr>\n";
   }
   html << "</table>\n";
 }

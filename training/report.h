@@ -78,7 +78,8 @@ std::string html_escape(const std::string& text);
 std::string base64_encode(const std::vector<uint8_t>& bytes);
 
 // One panel of the learning curves as an <svg> element: loss (accuracy = false) or accuracy per
-// epoch, train and test (val_*) series, with axes, ticks, labels and a legend. NaN values (no
+// epoch, train and test (val_*) series, with axes, ticks, labels and a legend, and a dashed line
+// (class fine-tuning-start, data-epoch its first epoch) where fine-tuning starts. NaN values (no
 // validation) are left out.
 std::string learning_curve_svg(const std::vector<EpochRecord>& history, bool accuracy);
 

@@ -2,6 +2,7 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "kernels/cpu/cpu_features.h"
 #if CATDOG_WITH_CUDA
 #include "core/cuda_context.h"  // default_context
 #endif
@@ -28,8 +29,15 @@ ExecContext make_exec_context(const std::string& device, const std::string& prec
     fail("unknown --device '", device, "' (expected auto, cpu or cuda)");
   }
   if (ctx.device == Device::cpu) {
+    // The CPU has fp32 and, with AVX512_BF16, bf16 for the frozen base (kernels/cpu/conv_direct.h);
+    // tf32 and fp16 are GPU formats.
+    if (ctx.precision == Precision::bf16) {
+      const std::string why = cpu::cpu_bf16_unsupported_reason();
+      CATDOG_CHECK(why.empty(), "--precision bf16 --device cpu: ", why);
+      return ctx;
+    }
     CATDOG_CHECK(ctx.precision == Precision::fp32, "--precision ", precision,
-                 " needs a GPU; on the CPU catdog computes in fp32");
+                 " needs a GPU; on the CPU catdog computes in fp32 or (with AVX512_BF16) bf16");
     return ctx;
   }
   const std::string unsupported = precision_unsupported_reason(precision.c_str());

@@ -12,7 +12,8 @@ namespace catdog {
 
 // "auto" | "cpu" | "cuda" -> a context. auto means CUDA when catdog has it and a GPU is present.
 // Throws catdog::Error with the reason when cuda is asked for and cannot be had, or when the
-// precision is not available on this GPU.
+// precision is not available on this GPU, or on the CPU (bf16 there needs AVX512_BF16; tf32 and
+// fp16 are refused).
 ExecContext make_exec_context(const std::string& device, const std::string& precision,
                               uint64_t seed);
 

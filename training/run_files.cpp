@@ -17,11 +17,11 @@ namespace catdog {
 
 void write_history_csv(const std::string& path, const std::vector<EpochRecord>& history) {
   std::ostringstream csv;
-  csv << "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n";
+  csv << "epoch,loss,accuracy,val_loss,val_accuracy,seconds,phase\n";
   for (const EpochRecord& e : history) {
     char row[256];
-    std::snprintf(row, sizeof row, "%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", e.epoch, e.loss, e.accuracy,
-                  e.val_loss, e.val_accuracy, e.seconds);
+    std::snprintf(row, sizeof row, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%d\n", e.epoch, e.loss,
+                  e.accuracy, e.val_loss, e.val_accuracy, e.seconds, e.phase);
     csv << row;
   }
   atomic_write_file(path, csv.str());
@@ -31,22 +31,36 @@ std::vector<EpochRecord> read_history_csv(const std::string& path) {
   std::ifstream in(path);
   CATDOG_CHECK(in.good(), "cannot read ", path, ": ", std::strerror(errno));
   std::string line;
-  const char* header = "epoch,loss,accuracy,val_loss,val_accuracy,seconds";
-  CATDOG_CHECK(std::getline(in, line) && line == header, path, ": the first line is not '",
-               header, "'");
+  const std::string header = "epoch,loss,accuracy,val_loss,val_accuracy,seconds";
+  CATDOG_CHECK(std::getline(in, line) && (line == header || line == header + ",phase"), path,
+               ": the first line is not '", header, ",phase'");
+  const bool has_phase = line != header;
   std::vector<EpochRecord> history;
   for (int number = 2; std::getline(in, line); ++number) {
     if (line.empty()) continue;
     EpochRecord e;
     char end = 0;
     // strtod-style fields; "nan" (an epoch without validation) reads as NaN.
-    const int fields = std::sscanf(line.c_str(), "%d,%lf,%lf,%lf,%lf,%lf%c", &e.epoch, &e.loss,
-                                   &e.accuracy, &e.val_loss, &e.val_accuracy, &e.seconds, &end);
-    CATDOG_CHECK(fields == 6, path, ":", number, ": expected 6 comma-separated numbers, got '",
+    const int fields =
+        has_phase ? std::sscanf(line.c_str(), "%d,%lf,%lf,%lf,%lf,%lf,%d%c", &e.epoch, &e.loss,
+                                &e.accuracy, &e.val_loss, &e.val_accuracy, &e.seconds, &e.phase,
+                                &end)
+                  : std::sscanf(line.c_str(), "%d,%lf,%lf,%lf,%lf,%lf%c", &e.epoch, &e.loss,
+                                &e.accuracy, &e.val_loss, &e.val_accuracy, &e.seconds, &end);
+    const int expected = has_phase ? 7 : 6;
+    CATDOG_CHECK(fields == expected && (e.phase == 1 || e.phase == 2), path, ":", number,
+                 ": expected ", expected, " comma-separated numbers (phase 1 or 2), got '",
                  one_line(line), "'");
     history.push_back(e);
   }
   return history;
+}
+
+double fine_tuning_mark(const std::vector<EpochRecord>& history) {
+  for (const EpochRecord& e : history) {
+    if (e.phase == 2) return e.epoch - 0.5;
+  }
+  return 0;
 }
 
 #if CATDOG_WITH_PLPLOT
@@ -93,6 +107,13 @@ void plot_panel(const std::vector<EpochRecord>& history, bool accuracy, const ch
     plpoin(static_cast<PLINT>(n), x.data(), test.data(), 17);
   }
   plwidth(1);
+  if (const double mark = fine_tuning_mark(history); mark > 0) {
+    plcol0(3);
+    pllsty(2);  // dashed
+    pljoin(mark, lo - pad, mark, hi + pad);
+    pllsty(1);
+    plptex(mark, hi + pad * 0.5, 1, 0, -0.05, "fine-tuning");
+  }
   plcol0(1);
   plmtex("t", 0.6, 0.02, 0.0, "train");
   plcol0(2);

@@ -26,6 +26,13 @@ void check_training_settings(const TrainingSettings& s, const SettingSource& sou
                source.name("--momentum"), " must be in [0, 1), got ", s.momentum);
 }
 
+void check_fine_tune_settings(int64_t epochs, double lr, const SettingSource& source) {
+  CATDOG_CHECK(epochs >= 0 && epochs <= kMaxEpochs, source.name("--fine-tune-epochs"),
+               " must be in 0..", kMaxEpochs, ", got ", epochs);
+  CATDOG_CHECK(std::isfinite(lr) && lr > 0 && lr <= std::numeric_limits<float>::max(),
+               source.name("--fine-tune-lr"), " must be positive and finite as a float, got ", lr);
+}
+
 void check_image_size(int64_t image_size, const SettingSource& source) {
   CATDOG_CHECK(image_size >= kMinImageSize && image_size <= kMaxImageSize,
                source.name("--image-size"), " ", image_size, " is out of range (", kMinImageSize,

@@ -25,6 +25,8 @@ struct TrainingSettings {
 };
 
 void check_training_settings(const TrainingSettings& s, const SettingSource& source);
+// --fine-tune-epochs (0: no second phase) and --fine-tune-lr.
+void check_fine_tune_settings(int64_t epochs, double lr, const SettingSource& source);
 void check_image_size(int64_t image_size, const SettingSource& source);
 
 }  // namespace catdog

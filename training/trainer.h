@@ -30,6 +30,7 @@ struct TrainOptions {
   float momentum = 0.9f;
   std::string device = "auto";    // auto | cpu | cuda
   std::string precision = "fp32"; // fp32 | tf32 | fp16 | bf16 (the frozen part, on the GPU)
+  std::string conv_algo = "auto"; // the CPU convolution: auto | im2col | winograd2 | winograd4 | direct
   uint64_t seed = 1;
   bool augment = false;
   std::string cache_features = "auto";  // auto | on | off
@@ -44,6 +45,13 @@ struct TrainOptions {
   // The tutorial's last step: train on train/ and test/ together, with no validation, and save
   // final_model.h5 (a model for `predict`, with no held-out accuracy).
   bool final_fit = false;
+  // Fine-tuning (training/fine_tune.h). With fine_tune_epochs > 0, `epochs` head epochs with the
+  // base frozen (phase 1) are followed by fine_tune_epochs epochs (phase 2) that also train the
+  // base from `trainable_from` ("" = the base's default cut) at fine_tune_lr, with fresh momentum.
+  // With fine_tune_epochs == 0 and trainable_from set, the layers from it train from the start.
+  std::string trainable_from;
+  int fine_tune_epochs = 0;
+  float fine_tune_lr = 1e-5f;     // training/fine_tune.h: kDefaultFineTuneLr
   // Stop (as a TrainObserver's stop request does: checkpoint, then return) once this many steps
   // ran in this call; < 0 = never. For tests of interrupted training.
   int64_t stop_after_steps = -1;
@@ -59,6 +67,7 @@ struct EpochRecord {
   double seconds = 0;             // wall time of the epoch (training + validation)
   double images_per_second = 0;   // training images / training time
   double wait_fraction = 0;       // share of the training time spent waiting for decoded data
+  int phase = 1;                  // 2: fine-tuning (TrainOptions::fine_tune_epochs)
 };
 
 struct TrainResult {
@@ -66,7 +75,7 @@ struct TrainResult {
   bool interrupted = false;          // stopped by Ctrl-C or stop_after_steps; a checkpoint exists
   bool used_feature_cache = false;
   int64_t skipped_images = 0;        // files that could not be decoded (train + test, last pass)
-  double extract_seconds = 0;        // time spent filling the feature cache
+  double extract_seconds = 0;        // time spent filling the feature cache (both phases)
   std::string model_path;            // out_dir/model.h5
 };
 

@@ -157,6 +157,7 @@ void load_weights(Sequential& model, const KerasH5& file, const std::string& pat
     }
     layer.weights_changed();
   }
+  model.weights_changed();
 }
 
 std::string keras_snake_case(const std::string& class_name) {

@@ -30,9 +30,9 @@ std::string read_text(const std::string& path) {
 namespace {
 
 // fork + exec with stdout to `out_path` and stderr to `err_path`.
-pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
-            const std::string& err_path, const ChildLimits& limits) {
-  std::vector<std::string> argv_strings{catdog_exe()};
+pid_t spawn(const std::string& exe, const std::vector<std::string>& args,
+            const std::string& out_path, const std::string& err_path, const ChildLimits& limits) {
+  std::vector<std::string> argv_strings{exe};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& a : argv_strings) argv.push_back(a.data());
@@ -89,16 +89,26 @@ int wait_for(pid_t pid, long* max_rss_kb) {
 
 CliResult run_catdog(const std::vector<std::string>& args, const std::string& work_dir,
                      const ChildLimits& limits) {
+  return run_program(catdog_exe(), args, work_dir, limits);
+}
+
+CliResult run_program(const std::string& exe, const std::vector<std::string>& args,
+                      const std::string& work_dir, const ChildLimits& limits) {
   const std::string out_path = work_dir + "/stdout.txt", err_path = work_dir + "/stderr.txt";
   CliResult result;
-  result.exit_code = wait_for(spawn(args, out_path, err_path, limits), &result.max_rss_kb);
+  result.exit_code = wait_for(spawn(exe, args, out_path, err_path, limits), &result.max_rss_kb);
   result.out = read_text(out_path);
   result.err = read_text(err_path);
   return result;
 }
 
 pid_t start_catdog(const std::vector<std::string>& args, const std::string& log_path) {
-  return spawn(args, log_path, log_path, {});
+  return start_program(catdog_exe(), args, log_path);
+}
+
+pid_t start_program(const std::string& exe, const std::vector<std::string>& args,
+                    const std::string& log_path) {
+  return spawn(exe, args, log_path, log_path, {});
 }
 
 }  // namespace catdog::test

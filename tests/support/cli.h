@@ -31,6 +31,12 @@ struct ChildLimits {
 CliResult run_catdog(const std::vector<std::string>& args, const std::string& work_dir,
                      const ChildLimits& limits = {});
 
+// The same for another program (`exe`: a path), e.g. mpirun starting catdog ranks.
+CliResult run_program(const std::string& exe, const std::vector<std::string>& args,
+                      const std::string& work_dir, const ChildLimits& limits = {});
+pid_t start_program(const std::string& exe, const std::vector<std::string>& args,
+                    const std::string& log_path);
+
 // Starts catdog with `args` in the background, stdout and stderr to `log_path`.
 pid_t start_catdog(const std::vector<std::string>& args, const std::string& log_path);
 
