@@ -83,7 +83,6 @@ nlohmann::json Conv2D::keras_config() const {
 
 void Conv2D::weights_changed() {
   cpu_plan_.weights_changed();
-  cpu_packed_.reset();
 #if CATDOG_WITH_CUDA
   gpu_weights_changed();
 #endif
@@ -112,14 +111,8 @@ void Conv2D::forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
           bf16 ? cpu::DirectMath::bf16_avx512 : cpu::best_direct_f32_math();
       CATDOG_CHECK(cpu::direct_math_supported(math), "Conv2D layer ", name_,
                    ": --precision bf16 on the CPU needs AVX512_BF16, which this CPU lacks");
-      // The kernel changes only through weights_changed, so a packed copy pays off.
-      if (!cpu_packed_ || cpu_packed_->math != math) {
-        cpu_packed_ = std::make_shared<cpu::PackedConvKernel>(
-            cpu::pack_conv_kernel(g, kernel_.value.f32(), math));
-        ++cpu_kernel_packs_;
-      }
-      cpu::conv2d_direct_forward_packed(g, x.f32(), *cpu_packed_, bias, config_.activation,
-                                        y.f32());
+      const cpu::PackedConvKernel& packed = cpu_plan_.direct_kernel(g, kernel_.value.f32(), math);
+      cpu::conv2d_direct_forward_packed(g, x.f32(), packed, bias, config_.activation, y.f32());
       return;
     }
     case ConvAlgo::auto_pick:  // algo_for never answers auto

@@ -9,8 +9,6 @@
 // im2col's. GPU: cuDNN (layers/conv2d.cu).
 #pragma once
 
-#include <memory>
-
 #include "layers/cpu_conv_choice.h"
 #include "layers/layer.h"
 
@@ -46,11 +44,9 @@ class Conv2D : public Layer {
   // How many times the GPU path converted the kernel to cuDNN's layout (float32 or reduced
   // precision): once for a frozen layer, once per step for a trainable one. For tests.
   int64_t kernel_conversions() const { return kernel_conversions_; }
-  // The CPU forward's algorithm choice and Winograd filter transforms. For tests.
+  // The CPU forward's algorithm choice, Winograd filter transforms and packed direct kernel.
   const CpuConvPlan& cpu_plan() const { return cpu_plan_; }
   void weights_changed() override;  // the packed, converted and transformed kernels are stale
-  // How many times the CPU path packed the kernel for the direct convolution. For tests.
-  int64_t cpu_kernel_packs() const { return cpu_kernel_packs_; }
 
  protected:
   void forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) override;
@@ -68,8 +64,6 @@ class Conv2D : public Layer {
   Param bias_;    // (F), absent when !use_bias
   int64_t kernel_conversions_ = 0;
   CpuConvPlan cpu_plan_;
-  std::shared_ptr<cpu::PackedConvKernel> cpu_packed_;  // the direct convolution's, when frozen
-  int64_t cpu_kernel_packs_ = 0;
 #if CATDOG_WITH_CUDA
   void gpu_weights_changed();  // layers/conv2d.cu
 #endif

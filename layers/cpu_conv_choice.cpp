@@ -38,8 +38,19 @@ const cpu::WinogradFilter& CpuConvPlan::winograd_filter(int m, const float* kern
   return cached;
 }
 
+const cpu::PackedConvKernel& CpuConvPlan::direct_kernel(const WindowGeometry& g,
+                                                        const float* kernel,
+                                                        cpu::DirectMath math) {
+  if (packed_.empty() || packed_.math != math) {
+    packed_ = cpu::pack_conv_kernel(g, kernel, math);
+    ++kernel_packs_;
+  }
+  return packed_;
+}
+
 void CpuConvPlan::weights_changed() {
   for (cpu::WinogradFilter& f : filters_) f = cpu::WinogradFilter{};
+  packed_ = cpu::PackedConvKernel{};
 }
 
 }  // namespace catdog

@@ -151,7 +151,7 @@ TEST(Bf16Conv, FrozenConv2DRunsBf16AndRepacksAfterWeightsChanged) {
     Tensor y;
     conv.forward(x, y, ctx);
     conv.forward(x, y, ctx);
-    EXPECT_EQ(conv.cpu_kernel_packs(), round + 1);
+    EXPECT_EQ(conv.cpu_plan().kernel_packs(), round + 1);
     std::vector<double> ref, scale;
     naive(k, rounded(x.to_vector()), rounded(p[0]->value.to_vector()), p[1]->value.to_vector(),
           &ref, &scale);
@@ -175,7 +175,7 @@ TEST(Bf16Conv, TrainableConv2DStaysFp32) {
   conv.forward(x, a, fp32);
   conv.forward(x, b, bf16);
   EXPECT_EQ(a.to_vector(), b.to_vector());
-  EXPECT_EQ(conv.cpu_kernel_packs(), 0);
+  EXPECT_EQ(conv.cpu_plan().kernel_packs(), 0);
 }
 
 // The seam fakes a CPU without AVX512_BF16 (this one may have it).

@@ -135,7 +135,7 @@ TEST(ConvDirect, FrozenConv2DRepacksAfterWeightsChanged) {
     Tensor y;
     conv.forward(x, y, ctx);
     conv.forward(x, y, ctx);  // the second forward reuses the packed kernel
-    EXPECT_EQ(conv.cpu_kernel_packs(), round + 1);
+    EXPECT_EQ(conv.cpu_plan().kernel_packs(), round + 1);
     const test::NaiveConvResult ref =
         naive_conv(k, x.to_vector(), p[0]->value.to_vector(), p[1]->value.to_vector());
     const std::vector<float> got = y.to_vector();

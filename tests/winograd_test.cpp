@@ -194,12 +194,12 @@ TEST(CpuConvChoice, AutoFollowsTheRuleOncePerShapeForAFrozenLayer) {
   EXPECT_EQ(y, layer.forward(p.x, ConvAlgo::direct)) << "auto ran what the rule says";
   EXPECT_LE(max_relative_error(y, p.expected), 1e-5);
   EXPECT_EQ(layer.conv.cpu_plan().rule_evaluations(), 1);
-  EXPECT_EQ(layer.conv.cpu_kernel_packs(), 1) << "the packed kernel is reused";
+  EXPECT_EQ(layer.conv.cpu_plan().kernel_packs(), 1) << "the packed kernel is reused";
   const Tensor x2 = random_tensor({2, 10, 10, 64}, 22);  // a new batch size: a new shape
   layer.forward(x2, ConvAlgo::auto_pick);
   layer.forward(x2, ConvAlgo::auto_pick);
   EXPECT_EQ(layer.conv.cpu_plan().rule_evaluations(), 2);
-  EXPECT_EQ(layer.conv.cpu_kernel_packs(), 1) << "the kernel did not change";
+  EXPECT_EQ(layer.conv.cpu_plan().kernel_packs(), 1) << "the kernel did not change";
   EXPECT_EQ(layer.conv.cpu_plan().filter_transforms(), 0) << "no Winograd under this rule";
 }
 
