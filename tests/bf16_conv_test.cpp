@@ -163,6 +163,40 @@ TEST(Bf16Conv, FrozenConv2DRunsBf16AndRepacksAfterWeightsChanged) {
   }
 }
 
+// One frozen layer run in fp32, then bf16, then fp32 again (a profile of both precisions, or
+// two commands sharing a model): each switch repacks, and each output is its own precision's.
+TEST(Bf16Conv, FrozenConv2DRepacksWhenThePrecisionChanges) {
+  if (!cpu::direct_math_supported(cpu::DirectMath::bf16_avx512)) GTEST_SKIP() << "no AVX512_BF16";
+  const Case k = {1, 8, 8, 16, 32, 3, 3, 1, 1, true, true, true};
+  const std::unique_ptr<Conv2D> owner = frozen_conv(k.c, k.f);
+  Conv2D& conv = *owner;
+  std::vector<Param*> p = conv.params();
+  p[0]->value = test::random_tensor({3, 3, k.c, k.f}, 50);
+  p[1]->value = test::random_tensor({k.f}, 51);
+  conv.weights_changed();
+  const Tensor x = test::random_tensor({k.n, k.h, k.w, k.c}, 52);
+  std::vector<double> exact, scale, bf16_ref, bf16_scale;
+  naive(k, x.to_vector(), p[0]->value.to_vector(), p[1]->value.to_vector(), &exact, &scale);
+  naive(k, rounded(x.to_vector()), rounded(p[0]->value.to_vector()), p[1]->value.to_vector(),
+        &bf16_ref, &bf16_scale);
+  const double terms = 9.0 * k.c + 2;
+  for (const Precision precision : {Precision::fp32, Precision::bf16, Precision::fp32}) {
+    ExecContext ctx;
+    ctx.precision = precision;
+    Tensor y;
+    conv.forward(x, y, ctx);
+    const bool bf16 = precision == Precision::bf16;
+    const std::vector<double>& ref = bf16 ? bf16_ref : exact;
+    const std::vector<double>& ref_scale = bf16 ? bf16_scale : scale;
+    const std::vector<float> got = y.to_vector();
+    for (size_t i = 0; i < ref.size(); ++i) {
+      ASSERT_NEAR(got[i], ref[i], std::ldexp(terms, -24) * ref_scale[i] + 1e-30)
+          << (bf16 ? "bf16" : "fp32") << " at " << i;
+    }
+  }
+  EXPECT_EQ(conv.cpu_plan().kernel_packs(), 3);
+}
+
 // A trainable Conv2D ignores --precision bf16 (the head computes in fp32): it matches fp32.
 TEST(Bf16Conv, TrainableConv2DStaysFp32) {
   const std::unique_ptr<Conv2D> owner = frozen_conv(16, 16);
