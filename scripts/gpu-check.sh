@@ -91,12 +91,13 @@ sanitizer_probe() {  # compute-sanitizer must pass the probe and catch its delib
   [ $? -eq 9 ] || { echo "compute-sanitizer did not catch the out-of-bounds write"; return 1; }
   echo "compute-sanitizer works: the out-of-bounds write was caught"
 }
-# 2 ranks on the one GPU through NCCL (training/nccl_ranks.h). It needs mpirun, which the bundle
-# does not carry (docs/DISTRIBUTED.md, "GPUs"): without one on the machine the step is skipped
-# (exit 77), with the reason. libnccl.so.2 comes from the machine (the nvidia-nccl Python package).
+# 2 ranks on the one GPU through NCCL (training/nccl_ranks.h), started by the bundle's mpirun
+# (its launcher puts it first on PATH). A bundle made without MPI carries none: then the step is
+# skipped (exit 77) with the reason, unless the machine has one. libnccl.so.2 comes from the
+# machine (the nvidia-nccl Python package, or a CUDA toolkit).
 nccl_step() {
-  command -v mpirun >/dev/null ||
-    { echo "skipped: no mpirun on this machine, and the bundle carries none (docs/DISTRIBUTED.md)"; exit 77; }
+  [ -x "$B/bin/mpirun" ] || command -v mpirun >/dev/null ||
+    { echo "skipped: no mpirun in the bundle (built without MPI) nor on this machine"; exit 77; }
   CATDOG_REQUIRE_GPU=1 "$@"
 }
 export -f bundle_check_libs nccl_step

@@ -188,7 +188,8 @@ void open_run(Run& run) {
   }
 
   if (o.max_device_memory) set_device_memory_limit(o.max_device_memory);
-  run.ctx = make_exec_context(o.device, o.precision, o.seed, local_gpu(run.ranks));
+  run.ctx = make_exec_context(o.device, o.precision, o.seed,
+                              o.device == "cpu" ? 0 : local_gpu(run.ranks));
   run.ctx.conv_algo = parse_conv_algo(o.conv_algo);
   ExecContext& ctx = run.ctx;
   ctx.step = run.progress.step;
