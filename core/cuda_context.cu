@@ -81,15 +81,26 @@ void CudaContext::host_waits_upload() {
 
 namespace cuda {
 
+namespace {
+int g_default_gpu = 0;
+CudaContext* g_default_context = nullptr;
+}  // namespace
+
 CudaContext& default_context() {
   // Created on first use and never destroyed: CUDA handles torn down during static destruction
   // (after the runtime may be gone) crash more often than they help.
-  static CudaContext* context = [] {
+  if (!g_default_context) {
     std::string why;
     if (!cuda_available(&why)) fail("the CUDA context: no usable GPU (", why, ")");
-    return new CudaContext(0);
-  }();
-  return *context;
+    g_default_context = new CudaContext(g_default_gpu);
+  }
+  return *g_default_context;
+}
+
+void set_default_gpu(int device) {
+  CATDOG_CHECK(!g_default_context || g_default_context->device == device, "GPU ", device,
+               " asked for, but the CUDA context already runs on GPU ", g_default_context->device);
+  g_default_gpu = device;
 }
 
 }  // namespace cuda

@@ -66,9 +66,12 @@ struct CudaContext {
 };
 
 namespace cuda {
-// One per process, created on first use on GPU 0 (streams, cuBLAS/cuDNN handles, workspace).
-// Throws catdog::Error when there is no usable GPU.
+// One per process, created on first use on GPU 0 or the one set_default_gpu named (streams,
+// cuBLAS/cuDNN handles, workspace). Throws catdog::Error when there is no usable GPU.
 CudaContext& default_context();
+// The GPU default_context() is made on; a rank of a multi-GPU run takes its local rank's
+// (training/nccl_ranks.h). Throws when the context already exists on another GPU.
+void set_default_gpu(int device);
 }  // namespace cuda
 
 }  // namespace catdog

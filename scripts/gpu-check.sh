@@ -54,6 +54,7 @@ STEPS+=(
   "reference_head_sgd_test|20|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/reference_head_sgd_test"
   "gpu_grad_cam_test|20|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/gpu_grad_cam_test"
   "trace_test_gpu|30|gpu|CATDOG_REQUIRE_GPU=1 \$R \$B/bin/trace_test --gtest_filter=TraceOfTraining.OnTheGpu*"
+  "gpu_nccl_train_test|75|gpu|nccl_step \$R \$B/bin/gpu_nccl_train_test"
   "memcheck_gpu_op_twins|45|sanitizer|for t in \$OPS; do CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool memcheck --error-exitcode 1 \${B}/bin/\$t || exit 1; done"
   "memcheck_gpu_layers_test|50|sanitizer|CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool memcheck --error-exitcode 1 \$B/bin/gpu_layers_test"
   "racecheck_gpu_op_twins|45|sanitizer|for t in \$OPS; do CATDOG_REQUIRE_GPU=1 \$R \$SAN --tool racecheck --error-exitcode 1 \${B}/bin/\$t || exit 1; done"
@@ -90,10 +91,19 @@ sanitizer_probe() {  # compute-sanitizer must pass the probe and catch its delib
   [ $? -eq 9 ] || { echo "compute-sanitizer did not catch the out-of-bounds write"; return 1; }
   echo "compute-sanitizer works: the out-of-bounds write was caught"
 }
-export -f bundle_check_libs
+# 2 ranks on the one GPU through NCCL (training/nccl_ranks.h), started by the bundle's mpirun
+# (its launcher puts it first on PATH). A bundle made without MPI carries none: then the step is
+# skipped (exit 77) with the reason, unless the machine has one. libnccl.so.2 comes from the
+# machine (the nvidia-nccl Python package, or a CUDA toolkit).
+nccl_step() {
+  [ -x "$B/bin/mpirun" ] || command -v mpirun >/dev/null ||
+    { echo "skipped: no mpirun in the bundle (built without MPI) nor on this machine"; exit 77; }
+  CATDOG_REQUIRE_GPU=1 "$@"
+}
+export -f bundle_check_libs nccl_step
 export BUNDLE_GLIBC_RE BUNDLE_CUDA_RE
 
-rows=() json=() passed=0 failed=0 notrun=0 n=0
+rows=() json=() passed=0 failed=0 notrun=0 skipped=0 n=0
 printf '%-3s %-30s %-8s %6s %6s  %s\n' "#" step status secs budget note | tee "$WORK/summary.txt"
 for s in "${STEPS[@]}"; do
   IFS='|' read -r name budget kind cmd <<<"$s"
@@ -129,6 +139,7 @@ for s in "${STEPS[@]}"; do
       rc=$?
     fi
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then status=TIMEOUT note="over ${budget} s"
+    elif [ "$rc" = 77 ]; then status=skipped note=$(tail -n 1 "$LOGS/$log")
     elif [ "$rc" != 0 ]; then status=FAIL note="exit $rc"
     elif grep -q '^\[  SKIPPED \]' "$LOGS/$log"; then status=FAIL note="a test skipped"
     elif grep -q 'ERROR OCCURRED\|no GPU:' "$LOGS/$log"; then status=FAIL note="a benchmark errored"
@@ -136,7 +147,8 @@ for s in "${STEPS[@]}"; do
     [ "$name" = timeout_selftest ] && [ "$status" = TIMEOUT ] && status=pass note="stopped after ${budget} s, as it must be"
   fi
   secs=$((SECONDS - t0))
-  case $status in pass) passed=$((passed + 1)) ;; no-GPU|not-run) notrun=$((notrun + 1)) ;; *) failed=$((failed + 1)) ;; esac
+  case $status in pass) passed=$((passed + 1)) ;; no-GPU|not-run) notrun=$((notrun + 1)) ;;
+    skipped) skipped=$((skipped + 1)) ;; *) failed=$((failed + 1)) ;; esac
   row=$(printf '%-3s %-30s %-8s %6s %6s  %s' "$n" "$name" "$status" "$secs" "$budget" "$note")
   echo "$row" | tee -a "$WORK/summary.txt"
   case $status in FAIL|TIMEOUT) [ -s "$LOGS/$log" ] && tail -n 5 "$LOGS/$log" | sed 's/^/    | /' ;; esac
@@ -144,7 +156,7 @@ for s in "${STEPS[@]}"; do
               "$n" "$name" "$kind" "$status" "$secs" "$budget" "$rc" "$log" "${note//\"/\'}")")
 done
 total=$((SECONDS - START))
-verdict="passed $passed, failed $failed, not run $notrun, of ${#STEPS[@]} steps in ${total} s ($mode)"
+verdict="passed $passed, failed $failed, not run $notrun, skipped $skipped, of ${#STEPS[@]} steps in ${total} s ($mode)"
 echo "$verdict" | tee -a "$WORK/summary.txt"
 
 {

@@ -14,6 +14,8 @@
 #   shared/    reference/ and weights/tiny_darknet_imagenet.* (the 59 MB VGG16 weights are not
 #              carried: the reference test generates them with make_reference.py)
 #   peer/      benchmarks/peer/*.py
+#   ompi/ pmix/  Open MPI's components and help files, PMIx's components (bin/mpirun beside the
+#              binaries), when catdog was built with MPI: the GPU check's 2-rank NCCL test
 #   MANIFEST   every file with its size and sha256, and the CUDA libraries expected on the device
 # libstdc++ and libgcc_s ARE carried: the device's distribution is unknown, our binaries need
 # GCC 12's GLIBCXX_3.4.30, and they load only into catdog's processes (the launcher's
@@ -43,8 +45,34 @@ for f in "$BUILD"/catdog "$BUILD"/cuda_probe "$BUILD"/tests/*_test "$BUILD"/benc
 done
 strip --strip-debug "$root"/bin/*  # keeps the symbol table, for compute-sanitizer's stacks
 
+# Open MPI, when catdog was built with it: mpirun, its components and help files, and PMIx's
+# components, so that the GPU check can start 2 ranks (a lent GPU machine has no mpirun). They
+# keep Open MPI's layout under ompi/ and pmix/; the launcher points OPAL_PREFIX and PMIx's
+# component path there (relocated: docs/DISTRIBUTED.md, "GPUs").
+ompi_dirs=()
+if ldd "$root"/bin/catdog | grep -q 'libmpi\.so' && command -v mpirun >/dev/null && command -v ompi_info >/dev/null; then
+  prefix=$(ompi_info --path prefix --parsable | cut -d: -f3-)
+  pkglibdir=$(ompi_info --path pkglibdir --parsable | cut -d: -f3-)
+  pkgdatadir=$(ompi_info --path pkgdatadir --parsable | cut -d: -f3-)
+  cp -L "$(command -v mpirun)" "$root"/bin/mpirun
+  mkdir -p "$root/ompi/${pkglibdir#$prefix/}" "$root/ompi/${pkgdatadir#$prefix/}" "$root"/pmix/lib
+  # Not the components for fabrics (UCX, libfabric, PSM, verbs) and OpenSHMEM, which one host
+  # does not use and whose libraries would add 9 MB.
+  ls "$pkglibdir" | grep '\.so$' |
+    grep -Ev '^mca_(atomic|memheap|scoll|spml|sshmem|mtl)_|^mca_(btl_ofi|btl_openib|osc_ucx|pml_ucx)\.so$' |
+    while read -r c; do cp -L "$pkglibdir/$c" "$root/ompi/${pkglibdir#$prefix/}/"; done
+  cp -L "$pkgdatadir"/help-*.txt "$root/ompi/${pkgdatadir#$prefix/}/"
+  # PMIx (Debian's pmix2): its components beside libpmix, its help files in ../share/pmix.
+  pmix_lib=$(dirname "$(readlink -f "$(ldconfig -p | awk '/libpmix\.so\.2 / {print $NF; exit}')")")
+  if [ -d "$pmix_lib/pmix" ]; then
+    cp -rL "$pmix_lib/pmix" "$root"/pmix/lib/
+    [ -d "$pmix_lib/../share/pmix" ] && mkdir -p "$root"/pmix/share && cp -rL "$pmix_lib/../share/pmix" "$root"/pmix/share/
+  fi
+  ompi_dirs=("$root"/ompi/"${pkglibdir#$prefix/}"/*.so "$root"/pmix/lib/pmix/*.so)
+fi
+
 # Every library ldd resolves, except glibc's and the device's CUDA libraries.
-ldd "$root"/bin/* 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' | sort -u |
+ldd "$root"/bin/* "${ompi_dirs[@]}" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' | sort -u |
   while read -r name path; do
     [[ $name =~ $BUNDLE_GLIBC_RE || $name =~ $BUNDLE_CUDA_RE ]] && continue
     cp -L "$path" "$root/lib/$name"
@@ -77,6 +105,13 @@ CATDOG_EXE=$here/bin/catdog
 CATDOG_SHARED=$here/shared
 CATDOG_TEST_TMP=${CATDOG_TEST_TMP:-${TMPDIR:-/tmp}/catdog-bundle-tmp}
 CATDOG_BUNDLE=$here
+if [ -x "$here/bin/mpirun" ]; then  # the carried Open MPI, relocated; its mpirun first on PATH
+  PATH=$here/bin:$PATH
+  OPAL_PREFIX=$here/ompi
+  PMIX_MCA_mca_base_component_path=$here/pmix/lib/pmix
+  PMIX_INSTALL_PREFIX=$here/pmix
+  export OPAL_PREFIX PMIX_MCA_mca_base_component_path PMIX_INSTALL_PREFIX
+fi
 export PATH LD_LIBRARY_PATH CATDOG_EXE CATDOG_SHARED CATDOG_PYTHON CATDOG_TEST_TMP CATDOG_BUNDLE CATDOG_CUDA_LIBS
 mkdir -p "$CATDOG_TEST_TMP"
 exec "$@"

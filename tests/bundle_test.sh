@@ -33,6 +33,27 @@ selfcontained)
   env -i CATDOG_CUDA_LIBS= CATDOG_TEST_TMP="$work/tmp" "$b/run" "$b/bin/npy_test" > "$work/npy.txt" 2>&1 ||
     { cat "$work/npy.txt"; fail "npy_test failed from the bundle"; }
   tail -n 1 "$work/npy.txt"
+  if [ -x "$b/bin/mpirun" ]; then
+    # The carried Open MPI starts 2 ranks (nccl_ranks_test's broadcast); where a mount namespace
+    # is allowed, with this machine's Open MPI hidden, so that only the bundle's can serve.
+    mpi_check=(env -i CATDOG_CUDA_LIBS= CATDOG_TEST_TMP="$work/tmp" "$b/run" "$b/bin/nccl_ranks_test"
+               --gtest_filter=RanksBroadcast.EveryRankGetsRankZerosBytes)
+    hide='for d in /usr/lib/x86_64-linux-gnu/openmpi /usr/lib/x86_64-linux-gnu/pmix2 /usr/share/openmpi /usr/share/pmix /etc/openmpi; do
+            [ -d "$d" ] && mount -t tmpfs none "$d"; done
+          for f in /usr/bin/mpirun /usr/bin/orterun /usr/bin/mpiexec; do [ -e "$f" ] && mount --bind /dev/null "$f"; done
+          exec "$@"'
+    rc=0
+    if unshare -m true 2>/dev/null; then
+      where="system Open MPI hidden"
+      unshare -m bash -c "$hide" hide "${mpi_check[@]}" > "$work/mpi.txt" 2>&1 || rc=$?
+    else
+      where="system Open MPI visible: no mount namespace"
+      "${mpi_check[@]}" > "$work/mpi.txt" 2>&1 || rc=$?
+    fi
+    [ $rc = 0 ] && grep -q '^\[  PASSED  \] 1 test' "$work/mpi.txt" ||
+      { cat "$work/mpi.txt"; fail "2 ranks from the bundle's mpirun failed ($where)"; }
+    echo "mpirun: 2 ranks from the bundle ($where)"
+  fi
   ;;
 rehearsal)
   # Debian's Python, with numpy and h5py, as the tests use here (the device's is its first python3)

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "engine/train_step.h"
 #include "kernels/cpu/parallel.h"  // set_cpu_threads
+#include "training/nccl_ranks.h"   // the GPU ranks' sum
 
 namespace catdog {
 
@@ -42,24 +43,31 @@ void share_cores_among_local_ranks(Ranks& ranks, int& workers) {
   if (workers == 0) workers = share;
 }
 
-ParallelStepResult data_parallel_step(Sequential& model, const TrainBatch& batch,
-                                      Tensor& labels_device, SGD& sgd, ExecContext& ctx,
-                                      Tensor& dlogits, Ranks& ranks, bool stop_wanted) {
-  const auto rows = static_cast<int64_t>(batch.labels.size());
-  ParallelStepResult result;
-  if (ranks.size() == 1) {
-    upload_vector(batch.labels, labels_device, ctx);
-    const StepResult r = train_step(model, *batch.input, labels_device, sgd, ctx, dlogits, batch.begin);
-    return {r.loss, r.correct, rows, stop_wanted};
+namespace {
+
+// With NCCL (training/nccl_ranks.h): each gradient summed in place on the GPUs, on the compute
+// stream, every rank's scaled by its share inside NCCL's pre-multiplied sum.
+void sum_gradients_with_nccl(const std::vector<Param*>& params, int64_t rows, float share,
+                             Ranks& ranks, ExecContext& ctx) {
+  std::vector<DeviceFloats> buffers;
+  for (Param* p : params) {
+    if (rows == 0 || !p->grad.defined() || p->grad.shape() != p->value.shape()) {
+      p->grad = Tensor::zeros(p->value.shape(), DType::f32, Device::cuda);  // no rows: adds 0
+    }
+    buffers.push_back({p->grad.f32(), static_cast<size_t>(p->grad.numel())});
   }
-  StepResult mine;
-  if (rows > 0) {
-    upload_vector(batch.labels, labels_device, ctx);
-    mine = compute_gradients(model, *batch.input, labels_device, ctx, dlogits, batch.begin);
+  nccl_ranks(ranks).sum(buffers, share, compute_stream(ctx), "the gradient sum of a training step",
+                        collective_timeout());
+}
+
+}  // namespace
+
+void sum_gradients(const std::vector<Param*>& params, int64_t rows, float share, Ranks& ranks,
+                   ExecContext& ctx) {
+  if (ctx.on_gpu() && nccl_built()) {
+    sum_gradients_with_nccl(params, rows, share, ranks, ctx);
+    return;
   }
-  // dL/dw of this rank's mean loss, scaled to its share of the global batch's mean.
-  const std::vector<Param*> params = model.trainable_params();
-  const float share = static_cast<float>(rows) / static_cast<float>(batch.global_rows);
   std::vector<float> gradients;
   for (const Param* p : params) {
     if (rows == 0) {
@@ -82,6 +90,26 @@ ParallelStepResult data_parallel_step(Sequential& model, const TrainBatch& batch
     }
     at += n;
   }
+}
+
+ParallelStepResult data_parallel_step(Sequential& model, const TrainBatch& batch,
+                                      Tensor& labels_device, SGD& sgd, ExecContext& ctx,
+                                      Tensor& dlogits, Ranks& ranks, bool stop_wanted) {
+  const auto rows = static_cast<int64_t>(batch.labels.size());
+  ParallelStepResult result;
+  if (ranks.size() == 1) {
+    upload_vector(batch.labels, labels_device, ctx);
+    const StepResult r = train_step(model, *batch.input, labels_device, sgd, ctx, dlogits, batch.begin);
+    return {r.loss, r.correct, rows, stop_wanted};
+  }
+  StepResult mine;
+  if (rows > 0) {
+    upload_vector(batch.labels, labels_device, ctx);
+    mine = compute_gradients(model, *batch.input, labels_device, ctx, dlogits, batch.begin);
+  }
+  // dL/dw of this rank's mean loss, scaled to its share of the global batch's mean.
+  const float share = static_cast<float>(rows) / static_cast<float>(batch.global_rows);
+  sum_gradients(model.trainable_params(), rows, share, ranks, ctx);
   apply_gradients(model, sgd, ctx);
 
   std::vector<double> tally = {mine.loss * static_cast<double>(rows),

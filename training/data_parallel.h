@@ -48,6 +48,12 @@ struct ParallelStepResult {
   bool stop = false;    // some rank asked to stop after this step
 };
 
+// Each parameter's gradient <- the sum over the ranks of share * that rank's gradient (`rows`:
+// this rank's rows of the batch; with none its gradient counts as 0). On GPUs through NCCL
+// (training/nccl_ranks.h) when catdog has it, else through host memory and Ranks::sum.
+void sum_gradients(const std::vector<Param*>& params, int64_t rows, float share, Ranks& ranks,
+                   ExecContext& ctx);
+
 // One optimisation step of the global batch (this rank's share in `batch`); `stop_wanted` is
 // this rank's wish, and the answer's `stop` is every rank's, agreed at this step.
 ParallelStepResult data_parallel_step(Sequential& model, const TrainBatch& batch,

@@ -22,6 +22,7 @@ class SingleRank : public Ranks {
   int size() const override { return 1; }
   void sum(std::vector<float>&, const char*, double) override {}
   void sum(std::vector<double>&, const char*, double) override {}
+  void broadcast(std::vector<uint8_t>&, const char*, double) override {}
 };
 
 #if CATDOG_WITH_MPI
@@ -50,6 +51,7 @@ template <>
 MPI_Datatype mpi_type<double>() { return MPI_DOUBLE; }
 
 constexpr int kSumTag = 20;
+constexpr int kBroadcastTag = 21;
 
 class MpiRanks : public Ranks {
  public:
@@ -75,6 +77,28 @@ class MpiRanks : public Ranks {
   }
   void sum(std::vector<double>& values, const char* what, double timeout) override {
     sum_in_rank_order(values, what, timeout);
+  }
+  void broadcast(std::vector<uint8_t>& bytes, const char* what, double timeout) override {
+    if (size_ == 1) return;
+    const int count = static_cast<int>(bytes.size());
+    CATDOG_CHECK(bytes.size() == static_cast<size_t>(count), what, ": ", bytes.size(),
+                 " bytes are more than one MPI message holds");
+    std::vector<MPI_Request> requests;
+    std::vector<int> peers;
+    if (rank_ != 0) {
+      requests.emplace_back();
+      peers.push_back(0);
+      check(MPI_Irecv(bytes.data(), count, MPI_BYTE, 0, kBroadcastTag, MPI_COMM_WORLD,
+                      &requests.back()), 0, what);
+    } else {
+      for (int r = 1; r < size_; ++r) {
+        requests.emplace_back();
+        peers.push_back(r);
+        check(MPI_Isend(bytes.data(), count, MPI_BYTE, r, kBroadcastTag, MPI_COMM_WORLD,
+                        &requests.back()), r, what);
+      }
+    }
+    wait(requests, peers, what, timeout);
   }
 
  private:
@@ -125,42 +149,29 @@ class MpiRanks : public Ranks {
     }
   }
 
-  // Polls the requests until all are done, sleeping a little between polls (a rank waiting for a
-  // slower one must not take a core from it), and gives up after `timeout` seconds naming the
-  // peers that did not answer.
+  // Waits for the requests (poll_until) and gives up after `timeout` seconds naming the peers
+  // that did not answer.
   void wait(std::vector<MPI_Request>& requests, const std::vector<int>& peers, const char* what,
             double timeout) const {
-    using Clock = std::chrono::steady_clock;
-    const auto start = Clock::now();
-    auto pause = std::chrono::microseconds(0);
-    for (;;) {
-      bool all_done = true;
+    const bool all_done = poll_until([&] {
+      bool done_all = true;
       for (size_t i = 0; i < requests.size(); ++i) {
         if (requests[i] == MPI_REQUEST_NULL) continue;
         int done = 0;
         check(MPI_Test(&requests[i], &done, MPI_STATUS_IGNORE), peers[i], what);
-        all_done = all_done && done;
+        done_all = done_all && done;
       }
-      if (all_done) return;
-      const double waited = std::chrono::duration<double>(Clock::now() - start).count();
-      if (waited > timeout) {
-        std::string missing;
-        for (size_t i = 0; i < requests.size(); ++i) {
-          if (requests[i] != MPI_REQUEST_NULL) missing += cat(missing.empty() ? "" : ", ", peers[i]);
-        }
-        fail(cat("rank ", rank_, " of ", size_, ": lost rank ", missing, ": no answer for ",
-                 static_cast<int>(timeout), " s during ", what,
-                 rank_ == 0 ? "" : " (rank 0 waits for every rank, so the lost one may be another)",
-                 "; $CATDOG_MPI_TIMEOUT sets the limit"));
-      }
-      if (pause.count() == 0) {
-        std::this_thread::yield();
-        if (waited > 1e-3) pause = std::chrono::microseconds(50);
-      } else {
-        std::this_thread::sleep_for(pause);
-        if (pause < std::chrono::microseconds(2000)) pause *= 2;
-      }
+      return done_all;
+    }, timeout);
+    if (all_done) return;
+    std::string missing;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (requests[i] != MPI_REQUEST_NULL) missing += cat(missing.empty() ? "" : ", ", peers[i]);
     }
+    fail(cat("rank ", rank_, " of ", size_, ": lost rank ", missing, ": no answer for ",
+             static_cast<int>(timeout), " s during ", what,
+             rank_ == 0 ? "" : " (rank 0 waits for every rank, so the lost one may be another)",
+             "; $CATDOG_MPI_TIMEOUT sets the limit"));
   }
 
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
@@ -183,6 +194,24 @@ Ranks& ranks() {
     g_ranks = new SingleRank();
   }
   return *g_ranks;
+}
+
+bool poll_until(const std::function<bool()>& done, double timeout_seconds) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto pause = std::chrono::microseconds(0);
+  for (;;) {
+    if (done()) return true;
+    const double waited = std::chrono::duration<double>(Clock::now() - start).count();
+    if (waited > timeout_seconds) return false;
+    if (pause.count() == 0) {
+      std::this_thread::yield();
+      if (waited > 1e-3) pause = std::chrono::microseconds(50);
+    } else {
+      std::this_thread::sleep_for(pause);
+      if (pause < std::chrono::microseconds(2000)) pause *= 2;
+    }
+  }
 }
 
 double collective_timeout() {

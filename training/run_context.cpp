@@ -10,7 +10,7 @@
 namespace catdog {
 
 ExecContext make_exec_context(const std::string& device, const std::string& precision,
-                              uint64_t seed) {
+                              uint64_t seed, int gpu) {
   ExecContext ctx;
   ctx.seed = seed;
   ctx.precision = parse_precision(precision);
@@ -43,7 +43,10 @@ ExecContext make_exec_context(const std::string& device, const std::string& prec
   const std::string unsupported = precision_unsupported_reason(precision.c_str());
   CATDOG_CHECK(unsupported.empty(), "--precision ", precision, ": ", unsupported);
 #if CATDOG_WITH_CUDA
+  cuda::set_default_gpu(gpu);
   ctx.cuda = &cuda::default_context();
+#else
+  (void)gpu;
 #endif
   return ctx;
 }

@@ -13,9 +13,9 @@ namespace catdog {
 // "auto" | "cpu" | "cuda" -> a context. auto means CUDA when catdog has it and a GPU is present.
 // Throws catdog::Error with the reason when cuda is asked for and cannot be had, or when the
 // precision is not available on this GPU, or on the CPU (bf16 there needs AVX512_BF16; tf32 and
-// fp16 are refused).
+// fp16 are refused). `gpu` is the GPU to run on (a rank's: training/nccl_ranks.h local_gpu).
 ExecContext make_exec_context(const std::string& device, const std::string& precision,
-                              uint64_t seed);
+                              uint64_t seed, int gpu = 0);
 
 // uint8 (N, H, W, 3) RGB pixels (host, ideally pinned) -> float32 (N, H, W, 3) model input on
 // ctx's device, preprocessed. `staging` keeps the device copy of the pixels between calls and

@@ -23,6 +23,7 @@
 #include "training/data_parallel.h"    // mpirun -np N: sharded extraction, summed gradients
 #include "training/model_setup.h"      // build_training_model, load_trained_model
 #include "training/run_context.h"      // make_exec_context
+#include "training/nccl_ranks.h"       // local_gpu
 #include "training/run_files.h"        // history.csv, curves.png, train.log
 #include "training/run_report.h"       // report.html
 #include "training/tensorboard.h"      // events.out.tfevents.*
@@ -187,7 +188,8 @@ void open_run(Run& run) {
   }
 
   if (o.max_device_memory) set_device_memory_limit(o.max_device_memory);
-  run.ctx = make_exec_context(o.device, o.precision, o.seed);
+  run.ctx = make_exec_context(o.device, o.precision, o.seed,
+                              o.device == "cpu" ? 0 : local_gpu(run.ranks));
   run.ctx.conv_algo = parse_conv_algo(o.conv_algo);
   ExecContext& ctx = run.ctx;
   ctx.step = run.progress.step;

@@ -35,6 +35,13 @@ std::string mpi_skip_reason() {
 
 std::vector<std::string> mpirun_args(int ranks, const std::vector<std::string>& args,
                                      const std::vector<std::string>& env) {
+  std::vector<std::string> command = {catdog_exe()};
+  command.insert(command.end(), args.begin(), args.end());
+  return mpirun_command_args(ranks, command, env);
+}
+
+std::vector<std::string> mpirun_command_args(int ranks, const std::vector<std::string>& command,
+                                             const std::vector<std::string>& env) {
   // --bind-to none: the ranks share the cores with whatever else runs, unpinned.
   std::vector<std::string> all = {"--oversubscribe", "--bind-to", "none", "-np",
                                   std::to_string(ranks)};
@@ -53,8 +60,7 @@ std::vector<std::string> mpirun_args(int ranks, const std::vector<std::string>& 
   all.push_back(std::string("ASAN_OPTIONS=") + (asan && *asan ? std::string(asan) + ":" : "") +
                 "detect_leaks=0");
 #endif
-  all.push_back(catdog_exe());
-  all.insert(all.end(), args.begin(), args.end());
+  all.insert(all.end(), command.begin(), command.end());
   return all;
 }
 

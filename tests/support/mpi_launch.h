@@ -18,6 +18,9 @@ std::string mpirun_exe();
 // reaches every rank.
 std::vector<std::string> mpirun_args(int ranks, const std::vector<std::string>& args,
                                      const std::vector<std::string>& env = {});
+// The same for any `command` (program, then its arguments), e.g. a test binary starting itself.
+std::vector<std::string> mpirun_command_args(int ranks, const std::vector<std::string>& command,
+                                             const std::vector<std::string>& env = {});
 
 // A dataset of the first `train_per_class` and `test_per_class` shared photos of each class
 // (symbolic links into shared/data/catsdogs) in `dir`; "" when the shared photos are absent.
