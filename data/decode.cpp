@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "data/decoders.h"
+#include "data/resize.h"
 
 namespace catdog {
 namespace {
@@ -107,6 +108,18 @@ void decode_image_memory_into(const uint8_t* bytes, size_t size, const std::stri
     default:
       throw DecodeError(name, std::string("unsupported format: ") + image_format_name(format));
   }
+}
+
+void decode_nearest_into(const uint8_t* bytes, size_t size, const std::string& name,
+                         const DecodeOptions& opts, int out_w, int out_h, Image& scratch,
+                         uint8_t* out) {
+  CATDOG_CHECK(out_w > 0 && out_h > 0, "decode_nearest_into: bad output size ", out_w, "x", out_h);
+  if (sniff_image_format(bytes, size) == ImageFormat::jpeg &&
+      detail::decode_jpeg_nearest(bytes, size, opts, out_w, out_h, out)) {
+    return;
+  }
+  decode_image_memory_into(bytes, size, name, opts, scratch);
+  resize_rgb(scratch, out_w, out_h, ResizeMode::nearest, out);
 }
 
 Image decode_image_memory(const uint8_t* bytes, size_t size, const std::string& name,

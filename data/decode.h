@@ -55,6 +55,15 @@ Image decode_image_memory(const uint8_t* bytes, size_t size, const std::string& 
 // one buffer each).
 void decode_image_memory_into(const uint8_t* bytes, size_t size, const std::string& name,
                               const DecodeOptions& opts, Image& out);
+// Decode and resize with `nearest` (data/resize.h) to out_w x out_h into `out`
+// (out_h, out_w, 3), caller-owned: exactly decode_image_memory_into + resize_rgb(nearest), the
+// same pixels and the same errors. A baseline JPEG is resized row by row as it is decoded, so
+// its full-size image is never written (a quarter of a megabyte less to write and read back an
+// image); the other files go through `scratch`.
+void decode_nearest_into(const uint8_t* bytes, size_t size, const std::string& name,
+                         const DecodeOptions& opts, int out_w, int out_h, Image& scratch,
+                         uint8_t* out);
+
 // The most bytes one image file may take: a compressed 100-megapixel photo is well under it.
 constexpr int64_t kMaxImageFileBytes = int64_t{256} << 20;
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "data/decode.h"
-#include "data/resize.h"
 
 namespace catdog {
 
@@ -13,17 +12,18 @@ Tensor load_pixels(const std::vector<std::string>& paths, int size,
   std::vector<uint8_t> rows, bytes;  // rows: the resized images so far
   Image image;                       // the one full-size decode, its memory reused
   for (const std::string& path : paths) {
+    rows.resize(rows.size() + stride);
     try {
       read_file_bytes(path, bytes);
-      decode_image_memory_into(bytes.data(), bytes.size(), path, DecodeOptions{}, image);
+      decode_nearest_into(bytes.data(), bytes.size(), path, DecodeOptions{}, size, size, image,
+                          rows.data() + rows.size() - stride);
     } catch (const Error& e) {
+      rows.resize(rows.size() - stride);
       if (!bad) throw;
       bad->push_back(e.what());
       continue;
     }
     if (kept) kept->push_back(path);
-    rows.resize(rows.size() + stride);
-    resize_rgb(image, size, size, ResizeMode::nearest, rows.data() + rows.size() - stride);
   }
   Tensor pixels({static_cast<int64_t>(rows.size() / stride), size, size, 3}, DType::u8);
   std::copy(rows.begin(), rows.end(), pixels.u8());

@@ -93,14 +93,17 @@ struct BatchPipeline::State {
                                  "}"));
     }
     read_file_bytes(images[index].path, buf.bytes);
-    decode_image_memory_into(buf.bytes.data(), buf.bytes.size(), images[index].path, opt.decode,
-                             buf.decoded);
-    if (!opt.augment) {
-      resize_rgb(buf.decoded, opt.width, opt.height, opt.resize, row);
-      return;
-    }
     buf.resized.resize(static_cast<size_t>(opt.width) * opt.height * 3);
-    resize_rgb(buf.decoded, opt.width, opt.height, opt.resize, buf.resized.data());
+    uint8_t* resized = opt.augment ? buf.resized.data() : row;
+    if (opt.resize == ResizeMode::nearest) {
+      decode_nearest_into(buf.bytes.data(), buf.bytes.size(), images[index].path, opt.decode,
+                          opt.width, opt.height, buf.decoded, resized);
+    } else {
+      decode_image_memory_into(buf.bytes.data(), buf.bytes.size(), images[index].path,
+                               opt.decode, buf.decoded);
+      resize_rgb(buf.decoded, opt.width, opt.height, opt.resize, resized);
+    }
+    if (!opt.augment) return;
     const AugmentParams params = draw_augment(opt.seed, pass, index, opt.height, opt.width);
     augment_rgb(buf.resized.data(), opt.height, opt.width, params, row);
   }
@@ -177,7 +180,10 @@ struct BatchPipeline::State {
           --slot.pending;
         }
       }
-      done_cv.notify_all();
+      // Wake the consumer only when there is something for it: a finished batch, an error, or
+      // a start_epoch waiting for the last row of the old pass (a wake-up per image cost the
+      // one-worker pipeline a few percent in futex calls and context switches).
+      if (slot.pending == 0 || error || (!active && in_flight == 0)) done_cv.notify_all();
     }
   }
 };

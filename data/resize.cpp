@@ -14,34 +14,12 @@ uint8_t round_to_u8(float v) {
   return static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, v + 0.5f)));
 }
 
-// PIL's ImagingScaleAffine, to the last bit: the coordinate starts at scale / 2 and grows by
-// `scale` per output pixel, in double, truncated. (The closed form int((i + 0.5) * scale) differs
-// where the running sum lands just below an integer, e.g. row 45 of 768 -> 224.)
-std::vector<int> nearest_sources(int in, int out) {
-  std::vector<int> src(out);
-  const double scale = static_cast<double>(in) / out;
-  double coordinate = scale * 0.5;
-  for (int i = 0; i < out; ++i, coordinate += scale) {
-    src[i] = std::min(in - 1, static_cast<int>(coordinate));
-  }
-  return src;
-}
-
-// Each output pixel copies 4 bytes, its RGB and one byte too many, which the next pixel's copy
-// overwrites: one load and one store a pixel instead of three of each (this loop was a tenth of
-// the pipeline's time). The 4-byte copy is used only where the source pixel is not the last of
-// its row, so it never reads past the image; the others copy 3 bytes.
 void resize_nearest(const Image& in, int out_w, int out_h, uint8_t* out) {
   const std::vector<int> sx = nearest_sources(in.width, out_w);
   const std::vector<int> sy = nearest_sources(in.height, out_h);
-  // sx never decreases: pixels [0, wide) have a source pixel after them in the row.
-  int wide = 0;
-  while (wide < out_w - 1 && sx[wide] < in.width - 1) ++wide;
   for (int y = 0; y < out_h; ++y) {
-    const uint8_t* row = in.rgb.data() + static_cast<size_t>(sy[y]) * in.width * 3;
-    uint8_t* dst = out + static_cast<size_t>(y) * out_w * 3;
-    for (int x = 0; x < wide; ++x) std::memcpy(dst + 3 * x, row + 3 * sx[x], 4);
-    for (int x = wide; x < out_w; ++x) std::memcpy(dst + 3 * x, row + 3 * sx[x], 3);
+    nearest_row(in.rgb.data() + static_cast<size_t>(sy[y]) * in.width * 3, in.width, sx.data(),
+                out_w, out + static_cast<size_t>(y) * out_w * 3);
   }
 }
 
@@ -138,6 +116,32 @@ void resize_area(const Image& in, int out_w, int out_h, uint8_t* out) {
 }
 
 }  // namespace
+
+// PIL's ImagingScaleAffine, to the last bit: the coordinate starts at scale / 2 and grows by
+// `scale` per output pixel, in double, truncated. (The closed form int((i + 0.5) * scale) differs
+// where the running sum lands just below an integer, e.g. row 45 of 768 -> 224.)
+std::vector<int> nearest_sources(int in, int out) {
+  std::vector<int> src(out);
+  const double scale = static_cast<double>(in) / out;
+  double coordinate = scale * 0.5;
+  for (int i = 0; i < out; ++i, coordinate += scale) {
+    src[i] = std::min(in - 1, static_cast<int>(coordinate));
+  }
+  return src;
+}
+
+// Each output pixel copies 4 bytes, its RGB and one byte too many, which the next pixel's copy
+// overwrites: one load and one store a pixel instead of three of each (this loop was a tenth of
+// the pipeline's time). The 4-byte copy is used only where the source pixel is not the last of
+// its row, so it never reads past the row, and not for the last output pixel, so it never writes
+// past it; the others copy 3 bytes.
+void nearest_row(const uint8_t* row, int in_w, const int* sx, int out_w, uint8_t* dst) {
+  // sx never decreases: pixels [0, wide) have a source pixel after them in the row.
+  int wide = out_w - 1;
+  while (wide > 0 && sx[wide - 1] >= in_w - 1) --wide;
+  for (int x = 0; x < wide; ++x) std::memcpy(dst + 3 * x, row + 3 * sx[x], 4);
+  for (int x = wide; x < out_w; ++x) std::memcpy(dst + 3 * x, row + 3 * sx[x], 3);
+}
 
 ResizeMode parse_resize_mode(const std::string& name) {
   if (name == "nearest") return ResizeMode::nearest;

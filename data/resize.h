@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "data/image.h"
 
@@ -26,5 +27,12 @@ const char* resize_mode_name(ResizeMode mode);
 
 // in: (in.height, in.width, 3) -> out: (out_h, out_w, 3), caller-owned.
 void resize_rgb(const Image& in, int out_w, int out_h, ResizeMode mode, uint8_t* out);
+
+// The nearest filter in pieces, for a decoder that resizes rows as they come
+// (data/decode_jpeg.cpp): the source coordinate of each of `out` output coordinates when `in`
+// source ones are shrunk or stretched to `out` (never decreasing), and one output row made from
+// one source row of `in_w` pixels, dst pixel x = row pixel sx[x].
+std::vector<int> nearest_sources(int in, int out);
+void nearest_row(const uint8_t* row, int in_w, const int* sx, int out_w, uint8_t* dst);
 
 }  // namespace catdog

@@ -3,9 +3,12 @@
 #include <sys/resource.h>
 
 #include <png.h>
+#include <turbojpeg.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -14,6 +17,7 @@
 
 #include "data/decode.h"
 #include "data/encode_jpeg.h"
+#include "data/resize.h"
 #include "core/random.h"
 #include "tests/support/test_support.h"
 
@@ -253,6 +257,126 @@ TEST(Decode, MissingFileNamesTheFile) {
   } catch (const DecodeError& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/cat.1.jpg"), std::string::npos);
     EXPECT_NE(e.reason().find("cannot open"), std::string::npos);
+  }
+}
+
+// decode_nearest_into against the two steps it replaces, decode_image_memory + resize_rgb
+// (nearest): the same bytes exactly, and nothing written past the (out_h, out_w, 3) output.
+void expect_nearest_equals_two_steps(const std::vector<uint8_t>& file, int out_w, int out_h,
+                                     const std::string& what, const DecodeOptions& opts = {}) {
+  const Image decoded = decode_image_memory(file.data(), file.size(), what, opts);
+  std::vector<uint8_t> expected(static_cast<size_t>(out_w) * out_h * 3);
+  resize_rgb(decoded, out_w, out_h, ResizeMode::nearest, expected.data());
+  constexpr uint8_t kGuard = 0xA5;
+  std::vector<uint8_t> got(expected.size() + 16, kGuard);
+  Image scratch;
+  decode_nearest_into(file.data(), file.size(), what, opts, out_w, out_h, scratch, got.data());
+  size_t differing = 0;
+  for (size_t i = 0; i < expected.size(); ++i) differing += got[i] != expected[i];
+  EXPECT_EQ(differing, 0u) << what << " " << decoded.width << "x" << decoded.height << " -> "
+                           << out_w << "x" << out_h;
+  for (size_t i = expected.size(); i < got.size(); ++i) {
+    ASSERT_EQ(got[i], kGuard) << what << ": written past the output, byte " << i;
+  }
+}
+
+// A noisy picture (every pixel its own, so a row or column off by one shows) as a JPEG with the
+// given chroma subsampling (TJSAMP_*; TJSAMP_GRAY: 1 component), baseline or progressive.
+std::vector<uint8_t> noisy_jpeg(int w, int h, int subsampling, bool progressive = false) {
+  std::vector<uint8_t> rgb(static_cast<size_t>(w) * h * 3);
+  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(splitmix64(7, w, i) >> 56);
+  tjhandle tj = tjInitCompress();
+  unsigned char* jpeg = nullptr;
+  unsigned long size = 0;
+  const int flags = progressive ? TJFLAG_PROGRESSIVE : 0;
+  EXPECT_EQ(tjCompress2(tj, rgb.data(), w, 0, h, TJPF_RGB, &jpeg, &size, subsampling, 90, flags), 0)
+      << tjGetErrorStr2(tj);
+  std::vector<uint8_t> bytes(jpeg, jpeg + size);
+  tjFree(jpeg);
+  tjDestroy(tj);
+  return bytes;
+}
+
+TEST(DecodeNearest, EqualsDecodeThenResizeForEverySubsamplingAndSize) {
+  const int sizes[][4] = {{500, 375, 224, 224}, {375, 500, 224, 224}, {1023, 768, 224, 224},
+                          {768, 1023, 224, 224}, {224, 224, 224, 224}, {7, 5, 13, 11},
+                          {1, 1, 3, 2},          {33, 250, 224, 224},  {259, 17, 30, 20}};
+  for (int sampling : {TJSAMP_444, TJSAMP_422, TJSAMP_420, TJSAMP_440, TJSAMP_GRAY}) {
+    for (const auto& s : sizes) {
+      expect_nearest_equals_two_steps(noisy_jpeg(s[0], s[1], sampling), s[2], s[3],
+                                      "sampling " + std::to_string(sampling));
+    }
+  }
+}
+
+TEST(DecodeNearest, LeavesProgressiveCmykAndDctScalingAsDecodeHasThem) {
+  expect_nearest_equals_two_steps(noisy_jpeg(500, 375, TJSAMP_420, true), 224, 224, "progressive");
+  std::vector<uint8_t> cmyk(64 * 48 * 4);
+  for (size_t i = 0; i < cmyk.size(); ++i) cmyk[i] = static_cast<uint8_t>(i * 37);
+  expect_nearest_equals_two_steps(encode_jpeg(cmyk.data(), 64, 48, JpegInput::cmyk, 90), 224, 224,
+                                  "cmyk");
+  DecodeOptions dct;
+  dct.dct_scaling = true;
+  dct.target_width = dct.target_height = 224;
+  expect_nearest_equals_two_steps(noisy_jpeg(1023, 768, TJSAMP_420), 224, 224, "dct 1/2", dct);
+  expect_nearest_equals_two_steps(noisy_jpeg(500, 375, TJSAMP_444), 224, 224, "dct 5/8", dct);
+  const std::vector<uint8_t> png = png_bytes(gradient(31, 17), 31, 17, false);
+  expect_nearest_equals_two_steps(png, 224, 224, "png");
+}
+
+// The reason decode_nearest_into gives, or "" when it decodes.
+std::string nearest_failure(const std::vector<uint8_t>& bytes, const DecodeOptions& opts = {}) {
+  std::vector<uint8_t> out(224 * 224 * 3);
+  Image scratch;
+  try {
+    decode_nearest_into(bytes.data(), bytes.size(), "test.jpg", opts, 224, 224, scratch, out.data());
+  } catch (const DecodeError& e) {
+    return e.reason();
+  }
+  return "";
+}
+
+TEST(DecodeNearest, RefusesWhatDecodeRefusesWithItsReasons) {
+  std::vector<uint8_t> truncated = noisy_jpeg(256, 192, TJSAMP_420);
+  truncated.resize(truncated.size() / 2);
+  std::vector<uint8_t> header_only = small_jpeg();
+  header_only.resize(find_marker(header_only, 0xDA));
+  std::vector<uint8_t> huge = small_jpeg();
+  const size_t sof = find_marker(huge, 0xC0);
+  huge[sof + 5] = 0xEA, huge[sof + 6] = 0x60, huge[sof + 7] = 0xEA, huge[sof + 8] = 0x60;
+  std::vector<uint8_t> cut_before_eoi = noisy_jpeg(64, 48, TJSAMP_420);
+  cut_before_eoi.resize(cut_before_eoi.size() - 2);
+  for (const auto& bytes : {truncated, header_only, huge, cut_before_eoi}) {
+    const std::string reason = decode_failure(bytes);
+    EXPECT_EQ(nearest_failure(bytes), reason);
+  }
+  EXPECT_NE(decode_failure(truncated).find("truncated"), std::string::npos);
+  EXPECT_EQ(nearest_failure(huge), "image is 60000x60000 = 3.6 GP, over the 100 MP limit");
+  DecodeOptions small_limit;
+  small_limit.max_pixels = 64 * 48 - 1;
+  EXPECT_EQ(nearest_failure(small_jpeg(64, 48), small_limit),
+            "image is 64x48 = 3072 pixels, over the 3071 pixels limit");
+  // After a refusal the thread's decompressor still decodes.
+  expect_nearest_equals_two_steps(noisy_jpeg(500, 375, TJSAMP_420), 224, 224, "after errors");
+}
+
+TEST(DecodeNearest, SharedPhotosEqualDecodeThenResize) {
+  CATDOG_REQUIRE_SHARED(photos, "data/catsdogs");
+  CATDOG_REQUIRE_SHARED(odd, "data/oddities");
+  std::vector<std::string> paths;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(photos)) {
+    if (entry.is_regular_file()) paths.push_back(entry.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  ASSERT_GT(paths.size(), 1000u);
+  for (const auto& entry : std::filesystem::directory_iterator(odd)) {
+    if (entry.path().extension() != ".md") paths.push_back(entry.path().string());
+  }
+  std::vector<uint8_t> bytes;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (i % 7 != 0 && paths[i].find("oddities") == std::string::npos) continue;
+    read_file_bytes(paths[i], bytes);
+    expect_nearest_equals_two_steps(bytes, 224, 224, paths[i]);
   }
 }
 

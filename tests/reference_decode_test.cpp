@@ -153,6 +153,16 @@ void expect_pil_parity(int width, int height) {
     size_t differing = 0;
     for (size_t i = 0; i < ours.size(); ++i) differing += ours[i] != pil[offset + i];
     EXPECT_EQ(differing, 0u) << f << " (" << image.width << "x" << image.height << ")";
+    if (width > 0) {  // the pipeline's way: resized row by row as decoded
+      std::vector<uint8_t> bytes;
+      read_file_bytes(f, bytes);
+      Image scratch;
+      decode_nearest_into(bytes.data(), bytes.size(), f, DecodeOptions{}, width, height, scratch,
+                          ours.data());
+      differing = 0;
+      for (size_t i = 0; i < ours.size(); ++i) differing += ours[i] != pil[offset + i];
+      EXPECT_EQ(differing, 0u) << f << " row by row (" << image.width << "x" << image.height << ")";
+    }
     offset += ours.size();
   }
   EXPECT_EQ(offset, pil.size());
