@@ -54,7 +54,9 @@ class BatchSource {
   virtual Report epoch_report() const = 0;
 };
 
-// Decodes the epoch's images with a BatchPipeline and preprocesses them on ctx's device. On a GPU
+// Decodes the epoch's images with a BatchPipeline and preprocesses them on ctx's device. Over
+// several ranks (training/data_parallel.h) each rank decodes only its share of every batch:
+// contiguous rows, as even as can be (PipelineOptions::shares). On a GPU
 // the batch after the one returned is already travelling: next() fetches it from the pipeline
 // (pinned host memory) and queues its upload on the copy stream before it returns, so the copy
 // overlaps the step the caller then runs on the compute stream (CudaContext::upload).
@@ -62,7 +64,7 @@ class PipelineBatches : public BatchSource {
  public:
   // `options.shuffle` is ignored (epoch_order shuffles); `options.seed` seeds the augmentation.
   PipelineBatches(const Dataset& train_set, PipelineOptions options, Preprocess preprocess,
-                  int64_t batch_size, uint64_t seed);
+                  int64_t batch_size, uint64_t seed, Shard shard = {});
   ~PipelineBatches() override;
   PipelineBatches(const PipelineBatches&) = delete;
   PipelineBatches& operator=(const PipelineBatches&) = delete;

@@ -125,4 +125,43 @@ Evaluation evaluate_cached_on_ranks(Sequential& model, size_t begin, const Featu
   return evaluate_logits(logits, slots, labels, batch_size);
 }
 
+Evaluation evaluate_dataset_on_ranks(Sequential& model, const Dataset& dataset,
+                                     const PipelineOptions& options, Preprocess preprocess,
+                                     ExecContext& ctx, Ranks& ranks) {
+  if (ranks.size() == 1) return evaluate_dataset(model, dataset, options, preprocess, ctx);
+  std::vector<int64_t> dataset_index;
+  const Dataset shard = shard_of(dataset, ranks.shard(), dataset_index);
+  // Per image of `dataset`: its logit at [i], and at [n + i] 1 where it decoded on this rank.
+  const size_t n = dataset.images.size();
+  std::vector<float> found(2 * n, 0.0f);
+  if (!shard.images.empty()) {
+    forward_dataset(model, Sequential::npos, shard, options, preprocess, ctx,
+                    [&](const std::vector<int64_t>& indices, const Tensor& logits) {
+                      const std::vector<float> z = logits.to_vector(ctx.cuda);
+                      CATDOG_CHECK(z.size() == indices.size(), "model output of ", z.size(),
+                                   " values for ", indices.size(),
+                                   " images: the model must end in Dense(1)");
+                      for (size_t r = 0; r < z.size(); ++r) {
+                        const auto i = static_cast<size_t>(dataset_index[static_cast<size_t>(indices[r])]);
+                        found[i] = z[r];
+                        found[n + i] = 1.0f;
+                      }
+                    });
+  }
+  // The shards take about as long, but a loaded host can put them far apart (as extraction).
+  ranks.sum(found, "the validation logits", 100 * collective_timeout());
+  std::vector<float> logits, labels;
+  std::vector<int64_t> slots;
+  for (size_t i = 0; i < n; ++i) {
+    if (found[n + i] == 0.0f) continue;
+    logits.push_back(found[i]);
+    slots.push_back(static_cast<int64_t>(i));
+    labels.push_back(static_cast<float>(dataset.images[i].label));
+  }
+  Evaluation result = evaluate_logits(logits, slots, labels, options.batch_size);
+  result.skipped = static_cast<int64_t>(n - slots.size());
+  result.summary = cat("skipped ", result.skipped, " of ", n, " images");
+  return result;
+}
+
 }  // namespace catdog
