@@ -295,6 +295,7 @@ bool BatchPipeline::next(Batch& batch) {
   Slot& slot = s.ring[b % s.ring.size()];
   const State::Rows rows = s.share_rows(b);
   batch.whole_size = s.batch_length(b);
+  batch.first_row = rows.first;
   if (rows.size() == 0) {  // a share of a short last batch can be empty: nothing to wait for
     if (s.error) std::rethrow_exception(s.error);
     batch.images = slot.images.slice_rows(0, 0);

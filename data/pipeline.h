@@ -54,7 +54,10 @@ struct Batch {
   Tensor labels;                 // float32 (n): the class index (0/1 for cats/dogs)
   std::vector<int64_t> indices;  // dataset positions of the images actually in the batch
   int64_t size = 0;              // n; the last batch of an epoch may be short
-  int64_t whole_size = 0;        // the whole batch's rows (PipelineOptions::shares); unshared: n
+  // With PipelineOptions::shares: the whole batch's rows, and its row of row 0 here
+  // (unshared: n and 0).
+  int64_t whole_size = 0;
+  int64_t first_row = 0;
 };
 
 class BatchPipeline {

@@ -141,6 +141,7 @@ TEST(BatchPipeline, SharesOfEachBatchMakeTheWholeBatch) {
         while (part.next(b)) {
           const int64_t n = static_cast<int64_t>(expected.indices[static_cast<size_t>(batch)].size());
           EXPECT_EQ(b.whole_size, n);
+          EXPECT_EQ(b.first_row, n * share / shares);
           EXPECT_EQ(b.size, n * (share + 1) / shares - n * share / shares)
               << "share " << share << " batch " << batch;
           pass.images.emplace_back(b.images.u8(), b.images.u8() + b.images.numel());

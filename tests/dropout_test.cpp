@@ -67,6 +67,27 @@ TEST(DropoutLayer, MasksDifferAcrossStepsAndLayers) {
   EXPECT_NE(mask(1, 1), mask(2, 1));
 }
 
+// A data-parallel rank's rows [2, 4) of a batch of 4 (ExecContext::first_row = 2) get the
+// masks one process draws for those rows of the whole batch, forward and backward.
+TEST(DropoutLayer, ARowShareDrawsTheWholeBatchsMasks) {
+  Dropout drop("d", 0.4f);
+  drop.on_added(2);
+  ExecContext ctx;
+  ctx.training = true;
+  ctx.step = 3;
+  const Tensor x = random_tensor({4, 3, 3, 5}, 4, 0.5f, 1.5f);
+  const std::vector<float> whole = forward_poisoned(drop, x, ctx).to_vector();
+  const Tensor rows = x.slice_rows(2, 4).clone();
+  ctx.first_row = 2;
+  const std::vector<float> share = forward_poisoned(drop, rows, ctx).to_vector();
+  EXPECT_EQ(share, std::vector<float>(whole.begin() + 2 * 45, whole.end()));
+  Tensor dx;
+  drop.backward(rows, Tensor(), rows, &dx, ctx);
+  EXPECT_EQ(dx.to_vector(), share) << "backward: the same mask";
+  ctx.first_row = 0;
+  EXPECT_NE(forward_poisoned(drop, rows, ctx).to_vector(), share);
+}
+
 TEST(DropoutLayer, InferenceIsTheIdentity) {
   Dropout drop("dropout", 0.5f);
   const Tensor x = random_tensor({3, 7}, 1);

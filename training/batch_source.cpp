@@ -93,6 +93,7 @@ bool PipelineBatches::next(TrainBatch& batch, ExecContext& ctx) {
   ahead_ = false;
   batch.labels = std::move(ahead_labels_);
   batch.global_rows = batch_.whole_size;
+  batch.first_row = batch_.first_row;
   batch.begin = 0;
   if (batch.labels.empty()) {  // this rank's share of the batch is empty
     batch.input = nullptr;

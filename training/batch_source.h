@@ -31,6 +31,9 @@ struct TrainBatch {
   // The rows of the whole batch over all ranks; this rank's share is labels.size() of them
   // (and may be none: input is then unset).
   int64_t global_rows = 0;
+  // The whole batch's row of this rank's row 0 where its rows are contiguous in it (the
+  // pipeline's shares); 0 from the cache, whose rows are the rank's strided shard.
+  int64_t first_row = 0;
 };
 
 class BatchSource {

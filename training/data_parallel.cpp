@@ -55,7 +55,9 @@ ParallelStepResult data_parallel_step(Sequential& model, const TrainBatch& batch
   StepResult mine;
   if (rows > 0) {
     upload_vector(batch.labels, labels_device, ctx);
+    ctx.first_row = batch.first_row;
     mine = compute_gradients(model, *batch.input, labels_device, ctx, dlogits, batch.begin);
+    ctx.first_row = 0;
   }
   // dL/dw of this rank's mean loss, scaled to its share of the global batch's mean.
   const std::vector<Param*> params = model.trainable_params();

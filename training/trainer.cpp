@@ -203,11 +203,12 @@ void open_run(Run& run) {
                "base and no --augment (this model has ", run.frozen_end, " frozen layers",
                o.augment ? ", and --augment is on" : "", ")");
   run.use_cache = cache_possible && o.cache_features != "off";
-  // Dropout draws its masks by the row of the rank's batch: every rank would drop the same ones.
-  for (size_t i = 0; run.ranks.size() > 1 && i < model.size(); ++i) {
+  // Dropout draws its masks by the whole batch's rows (ExecContext::first_row), which a rank's
+  // rows from the cache, a strided shard, are not contiguous in.
+  for (size_t i = 0; run.ranks.size() > 1 && run.use_cache && i < model.size(); ++i) {
     CATDOG_CHECK(!model.layer(i).stochastic(), "layer '", model.layer(i).name(), "' (",
-                 model.layer(i).class_name(), ") trains on one rank only, not ",
-                 run.ranks.size(), ": data-parallel dropout is not done (docs/DISTRIBUTED.md)");
+                 model.layer(i).class_name(), ") trains from the feature cache on one rank only, not ",
+                 run.ranks.size(), " (--cache-features off trains it on ranks; docs/DISTRIBUTED.md)");
   }
   run.result.used_feature_cache = run.use_cache;
 
