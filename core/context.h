@@ -41,6 +41,9 @@ struct ExecContext {
   bool training = false;      // dropout is active only when training
   uint64_t seed = 1;          // dropout masks are a counter-based hash of (seed, step, layer, i)
   uint64_t step = 0;          // the optimizer step, advanced by the trainer
+  // Data-parallel training (training/data_parallel.h): the whole batch's row of row 0 of the
+  // batch this rank computes, so that Dropout draws the masks of the whole batch's rows.
+  int64_t first_row = 0;
   Precision precision = Precision::fp32;
   CudaContext* cuda = nullptr;  // set when device == cuda
   // The CPU convolution's im2col chunk in floats (kernels/cpu/conv2d.h); 0 = its default (8M

@@ -46,6 +46,7 @@ struct BatchPipeline::State {
   std::vector<LabeledImage> images;
   PipelineOptions opt;
   int64_t count = 0;       // images in the dataset
+  int64_t share_count = 0; // the images in this pipeline's share of the batches (count unshared)
   int64_t batches = 0;     // per pass
   std::vector<Slot> ring;  // prefetch_batches + 1
   std::vector<std::thread> workers;
@@ -79,6 +80,26 @@ struct BatchPipeline::State {
 
   int64_t batch_length(int64_t b) const {
     return std::min<int64_t>(opt.batch_size, count - b * opt.batch_size);
+  }
+  // The rows [first, end) of batch b that this pipeline's share fills (all of them unshared).
+  struct Rows {
+    int64_t first, end;
+    int64_t size() const { return end - first; }
+  };
+  Rows share_rows(int64_t b) const {
+    const int64_t n = batch_length(b);
+    return {n * opt.share / opt.shares, n * (opt.share + 1) / opt.shares};
+  }
+  // The first position from p on that falls in this pipeline's share; count when none does.
+  int64_t share_position_from(int64_t p) const {
+    while (p < count) {
+      const int64_t start = p / opt.batch_size * opt.batch_size;
+      const Rows rows = share_rows(p / opt.batch_size);
+      p = std::max(p, start + rows.first);
+      if (p < start + rows.end) return p;
+      p = start + opt.batch_size;
+    }
+    return count;
   }
   bool claimable() const {
     return active && !cancelled && !error && next_position < count &&
@@ -143,13 +164,15 @@ struct BatchPipeline::State {
     while (true) {
       work_cv.wait(lock, [&] { return stopping || claimable(); });
       if (stopping) return;
-      const int64_t position = next_position++;
+      const int64_t position = next_position;
+      next_position = share_position_from(position + 1);
       const int64_t b = position / opt.batch_size;
-      const int64_t r = position % opt.batch_size;
+      const Rows rows = share_rows(b);
+      const int64_t r = position % opt.batch_size - rows.first;  // the row in the share's batch
       Slot& slot = ring[b % ring.size()];
       if (r == 0) {  // positions are claimed in order: the first row claims the slot
         slot.batch = b;
-        slot.pending = batch_length(b);
+        slot.pending = rows.size();
       }
       const uint64_t gen = generation;
       const int pass = epoch;
@@ -196,6 +219,8 @@ BatchPipeline::BatchPipeline(const Dataset& dataset, PipelineOptions options)
                    options.prefetch_batches > 0,
                "BatchPipeline: bad options (batch ", options.batch_size, ", size ",
                options.height, "x", options.width, ", prefetch ", options.prefetch_batches, ")");
+  CATDOG_CHECK(options.shares >= 1 && options.share >= 0 && options.share < options.shares,
+               "BatchPipeline: share ", options.share, " of ", options.shares);
   if (options.workers <= 0) {
     options.workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   }
@@ -207,6 +232,7 @@ BatchPipeline::BatchPipeline(const Dataset& dataset, PipelineOptions options)
   s.opt = options;
   s.count = static_cast<int64_t>(s.images.size());
   s.batches = (s.count + options.batch_size - 1) / options.batch_size;
+  for (int64_t b = 0; b < s.batches; ++b) s.share_count += s.share_rows(b).size();
   s.ring.resize(static_cast<size_t>(options.prefetch_batches) + 1);
   const int64_t n = options.batch_size;
   try {
@@ -252,7 +278,8 @@ void BatchPipeline::start_epoch(int epoch) {
     for (int64_t i = 0; i < s.count; ++i) s.order[i] = i;
   }
   s.epoch = epoch;
-  s.next_position = s.released = s.delivered = 0;
+  s.next_position = s.share_position_from(0);
+  s.released = s.delivered = 0;
   s.error = nullptr;
   s.stats = Stats{};
   s.skipped.clear();
@@ -272,6 +299,18 @@ bool BatchPipeline::next(Batch& batch) {
   if (s.cancelled || s.delivered == s.batches) return false;
   const int64_t b = s.delivered;
   Slot& slot = s.ring[b % s.ring.size()];
+  const State::Rows rows = s.share_rows(b);
+  batch.whole_size = s.batch_length(b);
+  batch.first_row = rows.first;
+  if (rows.size() == 0) {  // a share of a short last batch can be empty: nothing to wait for
+    if (s.error) std::rethrow_exception(s.error);
+    batch.images = slot.images.slice_rows(0, 0);
+    batch.labels = slot.labels.slice_rows(0, 0);
+    batch.indices.clear();
+    batch.size = 0;
+    ++s.delivered;
+    return true;
+  }
   const Clock::time_point start = Clock::now();
   {
     TraceSpan waiting("batch", "wait for decoded batch");
@@ -282,7 +321,7 @@ bool BatchPipeline::next(Batch& batch) {
   s.stats.wait_seconds += std::chrono::duration<double>(Clock::now() - start).count();
   if (s.error) std::rethrow_exception(s.error);
   if (s.cancelled || s.stopping) return false;
-  const int64_t n = s.batch_length(b);
+  const int64_t n = rows.size();
   batch.images = slot.images.slice_rows(0, n);
   batch.labels = slot.labels.slice_rows(0, n);
   batch.indices.assign(slot.indices.begin(), slot.indices.begin() + n);
@@ -310,7 +349,7 @@ double BatchPipeline::wait_seconds() const {
 
 std::string BatchPipeline::summary_line() const {
   std::lock_guard<std::mutex> lock(state_->mu);
-  return cat("skipped ", state_->stats.skipped, " of ", state_->count, " images");
+  return cat("skipped ", state_->stats.skipped, " of ", state_->share_count, " images");
 }
 
 void BatchPipeline::cancel() {

@@ -38,6 +38,12 @@ struct PipelineOptions {
   bool pinned = false;  // page-locked batch buffers, for asynchronous copies to a GPU
   DecodeOptions decode;
   int prefetch_batches = 4;
+  // Data-parallel training (training/data_parallel.h): of each batch of `batch_size` positions,
+  // fill only share `share` of `shares`, contiguous rows [share * n / shares, (share + 1) * n /
+  // shares) of its n, so that the shares' batches put together are the whole pipeline's. Decode,
+  // augmentation and the stand-in for a bad file are those of the whole batch (the stand-in is
+  // the next decodable image in the epoch order, whoever's share it is in).
+  int share = 0, shares = 1;
   // Where the warnings about unreadable files go; empty: data/log.h's warn(). Called from the
   // worker threads, possibly several at once, so it must be thread-safe.
   std::function<void(const std::string&)> warning;
@@ -48,6 +54,10 @@ struct Batch {
   Tensor labels;                 // float32 (n): the class index (0/1 for cats/dogs)
   std::vector<int64_t> indices;  // dataset positions of the images actually in the batch
   int64_t size = 0;              // n; the last batch of an epoch may be short
+  // With PipelineOptions::shares: the whole batch's rows, and its row of row 0 here
+  // (unshared: n and 0).
+  int64_t whole_size = 0;
+  int64_t first_row = 0;
 };
 
 class BatchPipeline {

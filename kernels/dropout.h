@@ -4,8 +4,10 @@
 //   forward:  y[i]  = keep(i) ? x[i]  * 1 / (1 - rate) : 0        x, y (n)
 //   backward: dx[i] = keep(i) ? dy[i] * 1 / (1 - rate) : 0        dy, dx (n)
 //
-// keep(i) = dropout_keep(seed, stream_id, step, i, rate): recomputed from (seed, stream_id, step,
-// i), never stored, and the same on both sides, so CPU and GPU runs drop the same elements.
+// keep(i) = dropout_keep(seed, stream_id, step, first_index + i, rate): recomputed from (seed,
+// stream_id, step, index), never stored, and the same on both sides, so CPU and GPU runs drop the
+// same elements. first_index: where the buffer starts in the whole batch's input (a data-parallel
+// rank's share of the rows, ExecContext::first_row), 0 otherwise.
 // float32 only. CPU: kernels/cpu/dropout.cpp; CUDA: kernels/cuda/dropout.cu.
 #pragma once
 
@@ -18,29 +20,37 @@ namespace catdog {
 
 namespace cpu {
 void dropout_forward(const float* x, float* y, int64_t n, float rate, uint64_t seed,
-                     uint64_t stream_id, uint64_t step, Stream stream);
+                     uint64_t stream_id, uint64_t step, uint64_t first_index, Stream stream);
 void dropout_backward(const float* dy, float* dx, int64_t n, float rate, uint64_t seed,
-                      uint64_t stream_id, uint64_t step, Stream stream);
+                      uint64_t stream_id, uint64_t step, uint64_t first_index, Stream stream);
 }  // namespace cpu
 
 namespace cuda {  // the GPU twins: the same parameters, device pointers
 void dropout_forward(const float* x, float* y, int64_t n, float rate, uint64_t seed,
-                     uint64_t stream_id, uint64_t step, Stream stream);
+                     uint64_t stream_id, uint64_t step, uint64_t first_index, Stream stream);
 void dropout_backward(const float* dy, float* dx, int64_t n, float rate, uint64_t seed,
-                      uint64_t stream_id, uint64_t step, Stream stream);
+                      uint64_t stream_id, uint64_t step, uint64_t first_index, Stream stream);
 }  // namespace cuda
 
 inline void dropout_forward(const float* x, float* y, int64_t n, float rate, uint64_t seed,
-                            uint64_t stream_id, uint64_t step, const ExecContext& ctx) {
+                            uint64_t stream_id, uint64_t step, uint64_t first_index,
+                            const ExecContext& ctx) {
   run_on(
-      ctx, [&](Stream s) { cpu::dropout_forward(x, y, n, rate, seed, stream_id, step, s); },
-      [&](Stream s) { cuda::dropout_forward(x, y, n, rate, seed, stream_id, step, s); });
+      ctx,
+      [&](Stream s) { cpu::dropout_forward(x, y, n, rate, seed, stream_id, step, first_index, s); },
+      [&](Stream s) { cuda::dropout_forward(x, y, n, rate, seed, stream_id, step, first_index, s); });
 }
 inline void dropout_backward(const float* dy, float* dx, int64_t n, float rate, uint64_t seed,
-                             uint64_t stream_id, uint64_t step, const ExecContext& ctx) {
+                             uint64_t stream_id, uint64_t step, uint64_t first_index,
+                             const ExecContext& ctx) {
   run_on(
-      ctx, [&](Stream s) { cpu::dropout_backward(dy, dx, n, rate, seed, stream_id, step, s); },
-      [&](Stream s) { cuda::dropout_backward(dy, dx, n, rate, seed, stream_id, step, s); });
+      ctx,
+      [&](Stream s) {
+        cpu::dropout_backward(dy, dx, n, rate, seed, stream_id, step, first_index, s);
+      },
+      [&](Stream s) {
+        cuda::dropout_backward(dy, dx, n, rate, seed, stream_id, step, first_index, s);
+      });
 }
 
 }  // namespace catdog

@@ -29,6 +29,13 @@ void copy_on(const Tensor& src, Tensor& dst, const ExecContext& ctx) {
         cuda::convert_elements(src.raw(), src.dtype(), dst.raw(), dst.dtype(), src.numel(), s);
       });
 }
+
+// The whole batch's flat index of x's element 0: x holds rows from ctx.first_row on (a
+// data-parallel rank's share), so the masks are those one process draws for these rows.
+uint64_t first_index(const Tensor& x, const ExecContext& ctx) {
+  const int64_t row = x.dim(0) > 0 ? x.numel() / x.dim(0) : 0;
+  return static_cast<uint64_t>(ctx.first_row * row);
+}
 }  // namespace
 
 // Inference, or a rate of 0: the identity (a copy, since y is its own buffer).
@@ -40,7 +47,8 @@ void Dropout::forward_any_device(const Tensor& x, Tensor& y, ExecContext& ctx) {
   }
   CATDOG_CHECK(x.dtype() == DType::f32, "Dropout layer ", name_, ": training needs float32, got ",
                dtype_name(x.dtype()));
-  dropout_forward(x.f32(), y.f32(), x.numel(), rate_, ctx.seed, stream_id_, ctx.step, ctx);
+  dropout_forward(x.f32(), y.f32(), x.numel(), rate_, ctx.seed, stream_id_, ctx.step,
+                  first_index(x, ctx), ctx);
 }
 
 void Dropout::backward_any_device(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
@@ -53,7 +61,8 @@ void Dropout::backward_any_device(const Tensor& x, const Tensor&, const Tensor& 
     copy_on(dy, *dx, ctx);
     return;
   }
-  dropout_backward(dy.f32(), dx->f32(), dy.numel(), rate_, ctx.seed, stream_id_, ctx.step, ctx);
+  dropout_backward(dy.f32(), dx->f32(), dy.numel(), rate_, ctx.seed, stream_id_, ctx.step,
+                   first_index(x, ctx), ctx);
 }
 
 }  // namespace catdog

@@ -111,6 +111,70 @@ TEST(BatchPipeline, SameBatchesForOneAndFourWorkers) {
   }
 }
 
+// Data-parallel shares (PipelineOptions::shares): the shares' rows of each batch, put together
+// in share order, are the unshared pipeline's batch, bit for bit, augmented or not, bad file
+// included (its stand-in sits in another share's rows), and with more shares than a batch has
+// rows (some shares of the last batch, of 1 row, are empty).
+TEST(BatchPipeline, SharesOfEachBatchMakeTheWholeBatch) {
+  WarningCatcher quiet;
+  const fs::path root = make_dataset("pipeline_shares", 25);
+  write(root / "cats" / "img0003.jpg", {});
+  const Dataset d = scan_dataset(root.string());
+  for (bool augment : {false, true}) {
+    PipelineOptions whole_options = small_options(2);
+    whole_options.augment = augment;
+    BatchPipeline whole(d, whole_options);
+    const Pass expected = run_pass(whole, 1);
+    ASSERT_EQ(expected.images.size(), 8u);  // 50 images in batches of 7: the last has 1
+    for (int shares : {2, 3, 8}) {
+      std::vector<Pass> parts;
+      int64_t images = 0;
+      for (int share = 0; share < shares; ++share) {
+        PipelineOptions o = whole_options;
+        o.share = share;
+        o.shares = shares;
+        BatchPipeline part(d, o);
+        part.start_epoch(1);
+        Pass pass;
+        Batch b;
+        int64_t batch = 0;
+        while (part.next(b)) {
+          const int64_t n = static_cast<int64_t>(expected.indices[static_cast<size_t>(batch)].size());
+          EXPECT_EQ(b.whole_size, n);
+          EXPECT_EQ(b.first_row, n * share / shares);
+          EXPECT_EQ(b.size, n * (share + 1) / shares - n * share / shares)
+              << "share " << share << " batch " << batch;
+          pass.images.emplace_back(b.images.u8(), b.images.u8() + b.images.numel());
+          pass.labels.emplace_back(b.labels.f32(), b.labels.f32() + b.size);
+          pass.indices.push_back(b.indices);
+          ++batch;
+        }
+        ASSERT_EQ(batch, 8) << "every share has every batch, empty or not";
+        const BatchPipeline::Stats stats = part.epoch_stats();
+        images += stats.images;
+        EXPECT_EQ(part.summary_line(), "skipped " + std::to_string(stats.skipped) + " of " +
+                                           std::to_string(stats.images) + " images");
+        parts.push_back(std::move(pass));
+      }
+      EXPECT_EQ(images, 50);
+      for (size_t batch = 0; batch < expected.images.size(); ++batch) {
+        std::vector<uint8_t> pixels;
+        std::vector<float> labels;
+        std::vector<int64_t> indices;
+        for (const Pass& part : parts) {
+          pixels.insert(pixels.end(), part.images[batch].begin(), part.images[batch].end());
+          labels.insert(labels.end(), part.labels[batch].begin(), part.labels[batch].end());
+          indices.insert(indices.end(), part.indices[batch].begin(), part.indices[batch].end());
+        }
+        EXPECT_EQ(indices, expected.indices[batch]) << shares << " shares, batch " << batch;
+        EXPECT_EQ(labels, expected.labels[batch]);
+        EXPECT_TRUE(pixels == expected.images[batch])
+            << "augment " << augment << ", " << shares << " shares, batch " << batch;
+      }
+    }
+  }
+}
+
 TEST(BatchPipeline, NoShuffleGivesTheDatasetOrderAndTheDecodedPixels) {
   const fs::path root = make_dataset("pipeline_order", 6);
   const Dataset d = scan_dataset(root.string());

@@ -22,13 +22,18 @@ bool documented_keep(uint64_t seed, uint64_t layer, uint64_t step, uint64_t i, f
   return uniform01(seed, 0xD0000000ull | layer, (step << 32) | i) >= static_cast<double>(rate);
 }
 
+ExecContext training_at_step(uint64_t step, uint64_t seed) {
+  ExecContext ctx;
+  ctx.training = true;
+  ctx.seed = seed;
+  ctx.step = step;
+  return ctx;
+}
+
 TEST(DropoutLayer, TrainingFollowsTheDocumentedMask) {
   Dropout drop("dropout", 0.25f);
   drop.on_added(3);
-  ExecContext ctx;
-  ctx.training = true;
-  ctx.seed = 42;
-  ctx.step = 7;
+  ExecContext ctx = training_at_step(7, 42);
   const Tensor x = random_tensor({4, 5, 5, 8}, 2, 0.5f, 1.5f);
   const auto y = forward_poisoned(drop, x, ctx).to_vector();
   const auto v = x.to_vector();
@@ -65,6 +70,25 @@ TEST(DropoutLayer, MasksDifferAcrossStepsAndLayers) {
   EXPECT_EQ(mask(1, 1), mask(1, 1));
   EXPECT_NE(mask(1, 1), mask(1, 2));
   EXPECT_NE(mask(1, 1), mask(2, 1));
+}
+
+// A data-parallel rank's rows [2, 4) of a batch of 4 (ExecContext::first_row = 2) get the
+// masks one process draws for those rows of the whole batch, forward and backward.
+TEST(DropoutLayer, ARowShareDrawsTheWholeBatchsMasks) {
+  Dropout drop("d", 0.4f);
+  drop.on_added(2);
+  ExecContext ctx = training_at_step(3, 1);
+  const Tensor x = random_tensor({4, 3, 3, 5}, 4, 0.5f, 1.5f);
+  const std::vector<float> whole = forward_poisoned(drop, x, ctx).to_vector();
+  const Tensor rows = x.slice_rows(2, 4).clone();
+  ctx.first_row = 2;
+  const std::vector<float> share = forward_poisoned(drop, rows, ctx).to_vector();
+  EXPECT_EQ(share, std::vector<float>(whole.begin() + 2 * 45, whole.end()));
+  Tensor dx;
+  drop.backward(rows, Tensor(), rows, &dx, ctx);
+  EXPECT_EQ(dx.to_vector(), share) << "backward: the same mask";
+  ctx.first_row = 0;
+  EXPECT_NE(forward_poisoned(drop, rows, ctx).to_vector(), share);
 }
 
 TEST(DropoutLayer, InferenceIsTheIdentity) {

@@ -27,8 +27,8 @@ TEST(DropoutOp, CpuForwardAndBackwardFollowTheDocumentedMask) {
   const int64_t n = 5000;
   const Tensor x = random_tensor({n}, 1, 0.5f, 1.5f);
   Tensor y = nan_tensor({n}, Device::cpu), dx = nan_tensor({n}, Device::cpu);
-  cpu::dropout_forward(x.f32(), y.f32(), n, kRate, kSeed, kStreamId, kStep, nullptr);
-  cpu::dropout_backward(x.f32(), dx.f32(), n, kRate, kSeed, kStreamId, kStep, nullptr);
+  cpu::dropout_forward(x.f32(), y.f32(), n, kRate, kSeed, kStreamId, kStep, 0, nullptr);
+  cpu::dropout_backward(x.f32(), dx.f32(), n, kRate, kSeed, kStreamId, kStep, 0, nullptr);
   int64_t kept = 0;
   for (int64_t i = 0; i < n; ++i) {
     const bool keep = uniform01(kSeed, 0xD0000000ull | kStreamId, (kStep << 32) | uint64_t(i)) >=
@@ -48,10 +48,10 @@ TEST(DropoutOp, CudaMasksAreTheCpuMasks) {
   const Tensor x = random_tensor({n}, 2), xd = x.to(Device::cuda);
   Tensor y = nan_tensor({n}, Device::cpu), dx = nan_tensor({n}, Device::cpu);
   Tensor yd = nan_tensor({n}, Device::cuda), dxd = nan_tensor({n}, Device::cuda);
-  cpu::dropout_forward(x.f32(), y.f32(), n, kRate, kSeed, kStreamId, kStep, nullptr);
-  cpu::dropout_backward(x.f32(), dx.f32(), n, kRate, kSeed, kStreamId, kStep, nullptr);
-  cuda::dropout_forward(xd.f32(), yd.f32(), n, kRate, kSeed, kStreamId, kStep, gpu_stream());
-  cuda::dropout_backward(xd.f32(), dxd.f32(), n, kRate, kSeed, kStreamId, kStep, gpu_stream());
+  cpu::dropout_forward(x.f32(), y.f32(), n, kRate, kSeed, kStreamId, kStep, 0, nullptr);
+  cpu::dropout_backward(x.f32(), dx.f32(), n, kRate, kSeed, kStreamId, kStep, 0, nullptr);
+  cuda::dropout_forward(xd.f32(), yd.f32(), n, kRate, kSeed, kStreamId, kStep, 0, gpu_stream());
+  cuda::dropout_backward(xd.f32(), dxd.f32(), n, kRate, kSeed, kStreamId, kStep, 0, gpu_stream());
   EXPECT_EQ(gpu_result(yd), y.to_vector());
   EXPECT_EQ(gpu_result(dxd), dx.to_vector());
 #endif

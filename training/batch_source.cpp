@@ -31,10 +31,13 @@ int64_t batches_of(size_t images, int64_t batch_size) {
 }  // namespace
 
 PipelineBatches::PipelineBatches(const Dataset& train_set, PipelineOptions options,
-                                 Preprocess preprocess, int64_t batch_size, uint64_t seed)
+                                 Preprocess preprocess, int64_t batch_size, uint64_t seed,
+                                 Shard shard)
     : train_set_(train_set), options_(std::move(options)), preprocess_(preprocess),
       batch_size_(batch_size), seed_(seed) {
   options_.shuffle = false;  // the pipeline decodes in the order it is given
+  options_.share = shard.rank;
+  options_.shares = shard.ranks;
 }
 
 PipelineBatches::~PipelineBatches() { finish_uploads(); }
@@ -76,7 +79,7 @@ bool PipelineBatches::fetch(ExecContext& ctx) {
   if (!got) return false;
   ahead_labels_ = batch_.labels.to_vector();
 #if CATDOG_WITH_CUDA
-  if (ctx.on_gpu()) {
+  if (ctx.on_gpu() && batch_.size > 0) {
     staging_.reuse_as(batch_.images.shape(), DType::u8, Device::cuda);
     ctx.cuda->upload(staging_.raw(), batch_.images.raw(), batch_.images.nbytes());
     uploading_ = ctx.cuda;
@@ -89,6 +92,14 @@ bool PipelineBatches::next(TrainBatch& batch, ExecContext& ctx) {
   if (!ahead_ && !fetch(ctx)) return false;
   ahead_ = false;
   batch.labels = std::move(ahead_labels_);
+  batch.global_rows = batch_.whole_size;
+  batch.first_row = batch_.first_row;
+  batch.begin = 0;
+  if (batch.labels.empty()) {  // this rank's share of the batch is empty
+    batch.input = nullptr;
+    if (ctx.on_gpu()) ahead_ = fetch(ctx);
+    return true;
+  }
   if (ctx.on_gpu()) {
 #if CATDOG_WITH_CUDA
     ctx.cuda->compute_waits_upload();
@@ -99,8 +110,6 @@ bool PipelineBatches::next(TrainBatch& batch, ExecContext& ctx) {
     preprocess_pixels(batch_.images, preprocess_, ctx, input_);
   }
   batch.input = &input_;
-  batch.begin = 0;
-  batch.global_rows = static_cast<int64_t>(batch.labels.size());
   return true;
 }
 

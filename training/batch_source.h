@@ -31,6 +31,9 @@ struct TrainBatch {
   // The rows of the whole batch over all ranks; this rank's share is labels.size() of them
   // (and may be none: input is then unset).
   int64_t global_rows = 0;
+  // The whole batch's row of this rank's row 0 where its rows are contiguous in it (the
+  // pipeline's shares); 0 from the cache, whose rows are the rank's strided shard.
+  int64_t first_row = 0;
 };
 
 class BatchSource {
@@ -54,7 +57,9 @@ class BatchSource {
   virtual Report epoch_report() const = 0;
 };
 
-// Decodes the epoch's images with a BatchPipeline and preprocesses them on ctx's device. On a GPU
+// Decodes the epoch's images with a BatchPipeline and preprocesses them on ctx's device. Over
+// several ranks (training/data_parallel.h) each rank decodes only its share of every batch:
+// contiguous rows, as even as can be (PipelineOptions::shares). On a GPU
 // the batch after the one returned is already travelling: next() fetches it from the pipeline
 // (pinned host memory) and queues its upload on the copy stream before it returns, so the copy
 // overlaps the step the caller then runs on the compute stream (CudaContext::upload).
@@ -62,7 +67,7 @@ class PipelineBatches : public BatchSource {
  public:
   // `options.shuffle` is ignored (epoch_order shuffles); `options.seed` seeds the augmentation.
   PipelineBatches(const Dataset& train_set, PipelineOptions options, Preprocess preprocess,
-                  int64_t batch_size, uint64_t seed);
+                  int64_t batch_size, uint64_t seed, Shard shard = {});
   ~PipelineBatches() override;
   PipelineBatches(const PipelineBatches&) = delete;
   PipelineBatches& operator=(const PipelineBatches&) = delete;

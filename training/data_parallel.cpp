@@ -105,7 +105,9 @@ ParallelStepResult data_parallel_step(Sequential& model, const TrainBatch& batch
   StepResult mine;
   if (rows > 0) {
     upload_vector(batch.labels, labels_device, ctx);
+    ctx.first_row = batch.first_row;
     mine = compute_gradients(model, *batch.input, labels_device, ctx, dlogits, batch.begin);
+    ctx.first_row = 0;
   }
   // dL/dw of this rank's mean loss, scaled to its share of the global batch's mean.
   const float share = static_cast<float>(rows) / static_cast<float>(batch.global_rows);
@@ -151,6 +153,45 @@ Evaluation evaluate_cached_on_ranks(Sequential& model, size_t begin, const Featu
   ctx.training = training;
   ranks.sum(logits, "the validation logits", collective_timeout());
   return evaluate_logits(logits, slots, labels, batch_size);
+}
+
+Evaluation evaluate_dataset_on_ranks(Sequential& model, const Dataset& dataset,
+                                     const PipelineOptions& options, Preprocess preprocess,
+                                     ExecContext& ctx, Ranks& ranks) {
+  if (ranks.size() == 1) return evaluate_dataset(model, dataset, options, preprocess, ctx);
+  std::vector<int64_t> dataset_index;
+  const Dataset shard = shard_of(dataset, ranks.shard(), dataset_index);
+  // Per image of `dataset`: its logit at [i], and at [n + i] 1 where it decoded on this rank.
+  const size_t n = dataset.images.size();
+  std::vector<float> found(2 * n, 0.0f);
+  if (!shard.images.empty()) {
+    forward_dataset(model, Sequential::npos, shard, options, preprocess, ctx,
+                    [&](const std::vector<int64_t>& indices, const Tensor& logits) {
+                      const std::vector<float> z = logits.to_vector(ctx.cuda);
+                      CATDOG_CHECK(z.size() == indices.size(), "model output of ", z.size(),
+                                   " values for ", indices.size(),
+                                   " images: the model must end in Dense(1)");
+                      for (size_t r = 0; r < z.size(); ++r) {
+                        const auto i = static_cast<size_t>(dataset_index[static_cast<size_t>(indices[r])]);
+                        found[i] = z[r];
+                        found[n + i] = 1.0f;
+                      }
+                    });
+  }
+  // The shards take about as long, but a loaded host can put them far apart (as extraction).
+  ranks.sum(found, "the validation logits", 100 * collective_timeout());
+  std::vector<float> logits, labels;
+  std::vector<int64_t> slots;
+  for (size_t i = 0; i < n; ++i) {
+    if (found[n + i] == 0.0f) continue;
+    logits.push_back(found[i]);
+    slots.push_back(static_cast<int64_t>(i));
+    labels.push_back(static_cast<float>(dataset.images[i].label));
+  }
+  Evaluation result = evaluate_logits(logits, slots, labels, options.batch_size);
+  result.skipped = static_cast<int64_t>(n - slots.size());
+  result.summary = cat("skipped ", result.skipped, " of ", n, " images");
+  return result;
 }
 
 }  // namespace catdog

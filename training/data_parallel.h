@@ -4,12 +4,15 @@
 //   extraction  each rank runs the frozen base on its strided shard of the images (the costly
 //               part, and the part that scales); its feature cache holds only that shard.
 //   a step      the global batch is the one a single process would take (epoch_order over the
-//               images that decoded on any rank); each rank takes the rows it owns, computes
+//               images that decoded on any rank; without the cache, the pipeline's batch, of
+//               which each rank decodes and augments a contiguous share of rows, as one process
+//               would: PipelineOptions::shares); each rank takes the rows it owns, computes
 //               dL/dw of their mean loss, scales it by rows / global rows, and sum() adds the
 //               ranks' gradients in rank order: the gradient of the global batch's mean loss,
 //               bit-identical on every rank, so the SGD update keeps the replicas identical.
-//   validation  each rank computes the logits of its shard of test/; sum() assembles them (every
-//               other rank contributes 0 there) and the loss and accuracy follow as in one process.
+//   validation  each rank computes the logits of its shard of test/ (from the cache, or decoded
+//               from the files); sum() assembles them (every other rank contributes 0 there) and
+//               the loss and accuracy follow as in one process.
 //
 // Against one process the result differs only by float reassociation (the sum of the scaled
 // shares instead of one GEMM over the batch). With one rank every function here is the plain
@@ -66,6 +69,13 @@ Evaluation evaluate_cached_on_ranks(Sequential& model, size_t begin, const Featu
                                     const std::vector<int64_t>& slots,
                                     const std::vector<float>& labels, int batch_size,
                                     ExecContext& ctx, Ranks& ranks);
+
+// evaluate_dataset over the ranks: each decodes and forwards its strided shard of `dataset`, the
+// logits are summed into every rank's copy, and the evaluation is that of one process (batches
+// of options.batch_size, in dataset order).
+Evaluation evaluate_dataset_on_ranks(Sequential& model, const Dataset& dataset,
+                                     const PipelineOptions& options, Preprocess preprocess,
+                                     ExecContext& ctx, Ranks& ranks);
 
 // Ranks on one host share its cores: unless $CATDOG_THREADS says otherwise, each rank's CPU
 // kernels get cores / (ranks on this host) threads, and so do its decode workers when

@@ -1,6 +1,7 @@
 // The dropout keep mask, shared by the CPU kernel and its CUDA twin (header-only, host+device).
 //
-// Element i of a Dropout layer's input (flat NHWC index) at optimizer step `step` is kept iff
+// Element i of a Dropout layer's input (flat NHWC index in the whole batch, also when a
+// data-parallel rank holds only some of its rows) at optimizer step `step` is kept iff
 //
 //     uniform01(seed, 0xD0000000 | stream_id, (step << 32) | i) >= rate
 //

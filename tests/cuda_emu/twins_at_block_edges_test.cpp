@@ -136,12 +136,12 @@ TEST(KernelTwinsAtBlockEdges, DropoutMasksAreIdentical) {
   for (int64_t n : edge_sizes()) {
     const Tensor x = random_tensor({n}, 12), xd = x.to(Device::cuda);
     Tensor y = nan_tensor({n}, Device::cpu), yd = nan_tensor({n}, Device::cuda);
-    cpu::dropout_forward(x.f32(), y.f32(), n, 0.3f, 11, 4, 9, nullptr);
-    cuda::dropout_forward(xd.f32(), yd.f32(), n, 0.3f, 11, 4, 9, gpu_stream());
+    cpu::dropout_forward(x.f32(), y.f32(), n, 0.3f, 11, 4, 9, 0, nullptr);
+    cuda::dropout_forward(xd.f32(), yd.f32(), n, 0.3f, 11, 4, 9, 0, gpu_stream());
     EXPECT_EQ(gpu_result(yd), y.to_vector()) << n;
     Tensor dx = nan_tensor({n}, Device::cpu), dxd = nan_tensor({n}, Device::cuda);
-    cpu::dropout_backward(x.f32(), dx.f32(), n, 0.3f, 11, 4, 9, nullptr);
-    cuda::dropout_backward(xd.f32(), dxd.f32(), n, 0.3f, 11, 4, 9, gpu_stream());
+    cpu::dropout_backward(x.f32(), dx.f32(), n, 0.3f, 11, 4, 9, 0, nullptr);
+    cuda::dropout_backward(xd.f32(), dxd.f32(), n, 0.3f, 11, 4, 9, 0, gpu_stream());
     EXPECT_EQ(gpu_result(dxd), dx.to_vector()) << n;
   }
 }
