@@ -43,6 +43,7 @@ void share_cores_among_local_ranks(Ranks& ranks, int& workers) {
   if (workers == 0) workers = share;
 }
 
+#if CATDOG_WITH_CUDA  // compute_stream exists only with the CUDA backend
 namespace {
 
 // With NCCL (training/nccl_ranks.h): each gradient summed in place on the GPUs, on the compute
@@ -61,13 +62,16 @@ void sum_gradients_with_nccl(const std::vector<Param*>& params, int64_t rows, fl
 }
 
 }  // namespace
+#endif
 
 void sum_gradients(const std::vector<Param*>& params, int64_t rows, float share, Ranks& ranks,
                    ExecContext& ctx) {
+#if CATDOG_WITH_CUDA
   if (ctx.on_gpu() && nccl_built()) {
     sum_gradients_with_nccl(params, rows, share, ranks, ctx);
     return;
   }
+#endif
   std::vector<float> gradients;
   for (const Param* p : params) {
     if (rows == 0) {
