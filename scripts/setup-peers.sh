@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 venv="${1:-.venv-peers}"
 python="${PYTHON:-python3}"
-packages=(onnxruntime openvino tensorflow-cpu tf-keras onnx h5py numpy)
+packages=(onnxruntime openvino tensorflow-cpu tf-keras onnx h5py numpy pillow scipy)
 
 if [ ! -x "$venv/bin/python" ]; then
   echo "setup-peers: making the venv $venv from $("$python" --version 2>&1)"
@@ -24,7 +24,7 @@ echo "setup-peers: installing ${packages[*]} (tensorflow-cpu alone is about 250 
 "$venv/bin/python" -m pip install --quiet "${packages[@]}"
 "$venv/bin/python" - <<'PY'
 import importlib
-for name in ["onnxruntime", "openvino", "tensorflow", "tf_keras", "onnx", "h5py", "numpy"]:
+for name in ["onnxruntime", "openvino", "tensorflow", "tf_keras", "onnx", "h5py", "numpy", "PIL", "scipy"]:
     module = importlib.import_module(name)
     print(f"setup-peers: {name} {getattr(module, '__version__', '?')}")
 PY
