@@ -222,6 +222,15 @@ bool read_nearest(ThreadJpegReader& r, const uint8_t* bytes, size_t size, const 
 
 bool decode_jpeg_nearest(const uint8_t* bytes, size_t size, const DecodeOptions& opts, int out_w,
                          int out_h, uint8_t* out) {
+  // What TurboJPEG's header check refuses (e.g. sampling factors it cannot name, which libjpeg
+  // itself decodes) goes to decode_jpeg, so that both paths refuse the same files with the same
+  // message (found by fuzz_decode). Only the header is parsed here.
+  int width = 0, height = 0, subsampling = 0, colorspace = 0;
+  if (tjDecompressHeader3(thread_decompressor.get(), bytes, static_cast<unsigned long>(size),
+                          &width, &height, &subsampling, &colorspace) != 0) {
+    thread_decompressor.reset();  // a failed call leaves the handle unusable for the next one
+    return false;
+  }
   return read_nearest(thread_jpeg_reader, bytes, size, opts, out_w, out_h, out);
 }
 

@@ -360,6 +360,17 @@ TEST(DecodeNearest, RefusesWhatDecodeRefusesWithItsReasons) {
   expect_nearest_equals_two_steps(noisy_jpeg(500, 375, TJSAMP_420), 224, 224, "after errors");
 }
 
+// fuzz_decode's finding: luma sampled 2x3 (the chroma 1x1), which libjpeg decodes but TurboJPEG's
+// header check cannot name; the one-pass path took it while decode refused it.
+TEST(DecodeNearest, RefusesASamplingThatTurboJpegCannotName) {
+  std::vector<uint8_t> bytes;
+  read_file_bytes(std::string(CATDOG_SOURCE_DIR) + "/fuzz/corpus/fuzz_decode/luma_2x3_sampling.jpg",
+                  bytes);
+  const std::string reason = decode_failure(bytes);
+  EXPECT_NE(reason.find("Could not determine subsampling"), std::string::npos) << reason;
+  EXPECT_EQ(nearest_failure(bytes), reason);
+}
+
 TEST(DecodeNearest, SharedPhotosEqualDecodeThenResize) {
   CATDOG_REQUIRE_SHARED(photos, "data/catsdogs");
   CATDOG_REQUIRE_SHARED(odd, "data/oddities");
