@@ -93,24 +93,27 @@ void Conv2D::forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
   y.reuse_as(output_shape(x.shape()), DType::f32, Device::cpu);
   const float* bias = config_.use_bias ? bias_.value.f32() : nullptr;
   const WindowGeometry g = geometry_of(config_, x.shape());
-  // --precision bf16 on the CPU is the direct kernel's, for a frozen layer (a trainable one
-  // keeps float32, as on the GPU).
+  // --precision bf16 on the CPU is for a frozen layer (a trainable one keeps float32, as on the
+  // GPU): the direct bf16 kernel, or Winograd F(2x2) in bf16 where fp32 would run Winograd.
   const bool bf16 = !trainable() && ctx.precision == Precision::bf16;
-  const ConvAlgo algo =
-      bf16 ? ConvAlgo::direct : cpu_plan_.algo_for(g, ctx.conv_algo, !trainable());
+  CATDOG_CHECK(!bf16 || cpu::direct_math_supported(cpu::DirectMath::bf16_avx512), "Conv2D layer ",
+               name_, ": --precision bf16 on the CPU needs AVX512_BF16, which this CPU lacks");
+  ConvAlgo algo = cpu_plan_.algo_for(g, ctx.conv_algo, !trainable());
+  if (bf16) algo = bf16_conv_algo(g, algo);
   switch (algo) {
     case ConvAlgo::winograd2:
     case ConvAlgo::winograd4: {
       const int m = algo == ConvAlgo::winograd2 ? 2 : 4;
-      const cpu::WinogradFilter& u = cpu_plan_.winograd_filter(m, kernel_.value.f32(), g.c, g.f);
+      const cpu::WinogradGemm gemm =
+          bf16 ? cpu::WinogradGemm::direct_bf16 : cpu::best_winograd_gemm();
+      const cpu::WinogradFilter& u =
+          cpu_plan_.winograd_filter(m, kernel_.value.f32(), g.c, g.f, gemm);
       cpu::winograd_forward_nhwc(g, u, x.f32(), bias, config_.activation, y.f32());
       return;
     }
     case ConvAlgo::direct: {
       const cpu::DirectMath math =
           bf16 ? cpu::DirectMath::bf16_avx512 : cpu::best_direct_f32_math();
-      CATDOG_CHECK(cpu::direct_math_supported(math), "Conv2D layer ", name_,
-                   ": --precision bf16 on the CPU needs AVX512_BF16, which this CPU lacks");
       const cpu::PackedConvKernel& packed = cpu_plan_.direct_kernel(g, kernel_.value.f32(), math);
       cpu::conv2d_direct_forward_packed(g, x.f32(), packed, bias, config_.activation, y.f32());
       return;

@@ -5,9 +5,32 @@ namespace catdog {
 ConvAlgo choose_cpu_conv_algo(const WindowGeometry& g) {
   // A 1x1 window is a plain GEMM for im2col (no copy), and OpenBLAS runs it.
   if (g.kh * g.kw == 1) return ConvAlgo::im2col;
-  // Every other window: the direct kernel, faster than im2col on all 13 VGG16 layers and than
-  // Winograd F(4x4,3x3) on every layer measured beside it (docs/PERFORMANCE.md).
-  return ConvAlgo::direct;
+  // Winograd trades multiplications for transforms: each transformed input value feeds F
+  // multiply-adds and each transformed output value took C, so the transforms' memory traffic pays
+  // only when C F / (C + F) is large enough. Measured (docs/PERFORMANCE.md, the lab): block1_conv2
+  // (C = F = 64, a ratio of 32) is even with the direct kernel, block2_conv1 (64 -> 128, 43) and
+  // every later VGG16 layer win, block1_conv1 (C = 3) loses 4x. Without AVX2 the direct tiles that
+  // run Winograd's GEMMs are missing too, and the direct kernel cannot run: im2col.
+  if (cpu::best_winograd_gemm() == cpu::WinogradGemm::openblas) return ConvAlgo::im2col;
+  if (!cpu::winograd_supports(g) || g.c * g.f <= 40 * (g.c + g.f)) return ConvAlgo::direct;
+  // F(4x4) has 4x fewer products than direct and F(2x2) 2.25x, but F(4x4) streams 36 transformed
+  // filters (C F floats each) through its GEMMs against F(2x2)'s 16: with fewer than 32 tiles an
+  // image (block5, 14x14: 16) that stream costs more than the products save. The choice looks at
+  // one image, not the batch: each image's output is then the same whatever batch it came in,
+  // bit for bit (every step of both algorithms is per tile or per row), so a job split over
+  // ranks or batches computes what one process does.
+  const int64_t tiles4 = ((g.oh + 3) / 4) * ((g.ow + 3) / 4);
+  return tiles4 >= 32 ? ConvAlgo::winograd4 : ConvAlgo::winograd2;
+}
+
+ConvAlgo bf16_conv_algo(const WindowGeometry& g, ConvAlgo fp32_algo) {
+  if (fp32_algo != ConvAlgo::winograd2 && fp32_algo != ConvAlgo::winograd4) return ConvAlgo::direct;
+  // F(4x4)'s transforms amplify bf16's rounding to 4e-2 of the output (the lab), F(2x2)'s keep it
+  // at 3e-3, near the direct bf16 kernel's 2.4e-3. A forced Winograd runs F(2x2) in bf16.
+  // Under auto: bf16 halves the GEMMs' time but not the transforms', so Winograd needs twice the
+  // work per transformed value that fp32 needs (C F / (C + F) above 64): measured, it loses at
+  // 112x112 (C, F = 64 or 128) and wins from block3_conv1 on.
+  return g.c * g.f > 64 * (g.c + g.f) ? ConvAlgo::winograd2 : ConvAlgo::direct;
 }
 
 ConvAlgo CpuConvPlan::algo_for(const WindowGeometry& g, ConvAlgo requested, bool frozen) {
@@ -29,10 +52,10 @@ ConvAlgo CpuConvPlan::algo_for(const WindowGeometry& g, ConvAlgo requested, bool
 }
 
 const cpu::WinogradFilter& CpuConvPlan::winograd_filter(int m, const float* kernel, int64_t c,
-                                                        int64_t f) {
+                                                        int64_t f, cpu::WinogradGemm gemm) {
   cpu::WinogradFilter& cached = filters_[m == 2 ? 0 : 1];
-  if (cached.m != m || cached.c != c || cached.f != f) {
-    cached = cpu::winograd_transform_filter(m, kernel, c, f);
+  if (cached.m != m || cached.c != c || cached.f != f || cached.gemm != gemm) {
+    cached = cpu::winograd_transform_filter(m, kernel, c, f, gemm);
     ++filter_transforms_;
   }
   return cached;

@@ -23,15 +23,20 @@ namespace catdog {
 
 // The rule for a frozen layer of geometry g (the measured reasons in docs/PERFORMANCE.md).
 ConvAlgo choose_cpu_conv_algo(const WindowGeometry& g);
+// What a frozen layer of geometry g under --precision bf16 runs instead of `fp32_algo` (the
+// rule's answer or a forced choice): Winograd F(2x2,3x3) in bf16 where fp32 would run Winograd and
+// the layer is wide enough, else the direct bf16 kernel (there is no bf16 im2col).
+ConvAlgo bf16_conv_algo(const WindowGeometry& g, ConvAlgo fp32_algo);
 
 class CpuConvPlan {
  public:
   // The algorithm for g: `requested` where it applies, else (auto) the cached rule for a frozen
   // layer or im2col for a trainable one.
   ConvAlgo algo_for(const WindowGeometry& g, ConvAlgo requested, bool frozen);
-  // The Winograd transform of `kernel` (3, 3, C, F) for tile m, computed on first use after
-  // construction or weights_changed() and reused.
-  const cpu::WinogradFilter& winograd_filter(int m, const float* kernel, int64_t c, int64_t f);
+  // The Winograd transform of `kernel` (3, 3, C, F) for tile m and `gemm`, computed on first use
+  // after construction or weights_changed() (or when the GEMM changes) and reused.
+  const cpu::WinogradFilter& winograd_filter(int m, const float* kernel, int64_t c, int64_t f,
+                                             cpu::WinogradGemm gemm);
   // `kernel` (g.kh, g.kw, g.c, g.f) packed for the direct convolution's `math`, packed on first
   // use after construction or weights_changed() (or when the math changes) and reused.
   const cpu::PackedConvKernel& direct_kernel(const WindowGeometry& g, const float* kernel,

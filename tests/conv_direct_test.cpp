@@ -13,6 +13,7 @@
 #include "kernels/cpu/conv_direct.h"
 #include "kernels/cpu/cpu_features.h"
 #include "layers/conv2d.h"
+#include "tests/support/gradient_check.h"
 #include "tests/support/naive_conv.h"
 #include "tests/support/test_support.h"
 
@@ -143,6 +144,69 @@ TEST(ConvDirect, FrozenConv2DRepacksAfterWeightsChanged) {
       ASSERT_NEAR(got[i], ref.y[i], 1e-5 * ref.scale[i] + 1e-30) << "round " << round << " at " << i;
     }
   }
+}
+
+// gemm_direct_batched: count independent (rows, C) x (C, F) products through the 1x1 tiles, against
+// a double sum here. Rows off the 6-pixel tile, F off the 16-lane grid and past one 64-filter
+// block, C past one pass of channels (576 fp32, 1152 bf16), every matrix its own kernel; bf16
+// within its rounding. The output is poisoned and guarded past its end.
+TEST(ConvDirect, BatchedGemmMatchesADoubleSumForEveryMatrix) {
+  const struct {
+    int64_t count, rows, c, f;
+  } shapes[] = {{3, 13, 70, 37}, {2, 5, 600, 130}, {1, 1, 3, 1}, {4, 31, 1200, 20}};
+  for (cpu::DirectMath math :
+       {cpu::DirectMath::f32_avx512, cpu::DirectMath::f32_avx2, cpu::DirectMath::bf16_avx512}) {
+    if (!cpu::direct_math_supported(math)) continue;
+    for (const auto& s : shapes) {
+      SCOPED_TRACE(std::string(cpu::direct_math_name(math)) + " count " + std::to_string(s.count) +
+                   " rows " + std::to_string(s.rows) + " C " + std::to_string(s.c) + " F " +
+                   std::to_string(s.f));
+      const std::vector<float> a = test::random_tensor({s.count, s.rows, s.c}, 7).to_vector();
+      const std::vector<float> b = test::random_tensor({s.count, s.c, s.f}, 8).to_vector();
+      const WindowGeometry g1 = make_window_geometry(1, 1, 1, s.c, 1, 1, 1, 1, false, s.f);
+      std::vector<cpu::PackedConvKernel> kernels;
+      for (int64_t i = 0; i < s.count; ++i) {
+        kernels.push_back(cpu::pack_conv_kernel(g1, b.data() + i * s.c * s.f, math));
+      }
+      std::vector<float> c(static_cast<size_t>(s.count * s.rows * s.f + 64), std::nanf(""));
+      cpu::gemm_direct_batched(s.count, s.rows, a.data(), kernels.data(), c.data());
+      const bool bf16 = math == cpu::DirectMath::bf16_avx512;
+      for (int64_t i = 0; i < s.count; ++i)
+        for (int64_t r = 0; r < s.rows; ++r)
+          for (int64_t f = 0; f < s.f; ++f) {
+            double sum = 0, scale = 0;
+            for (int64_t k = 0; k < s.c; ++k) {
+              const double term = static_cast<double>(a[(i * s.rows + r) * s.c + k]) *
+                                  b[(i * s.c + k) * s.f + f];
+              sum += term, scale += std::fabs(term);
+            }
+            // fp32: a sum of C terms in float; bf16: both operands off by up to 2^-9 each.
+            const double bound = bf16 ? std::ldexp(scale, -7) : std::ldexp(s.c + 2.0, -24) * scale;
+            ASSERT_NEAR(c[(i * s.rows + r) * s.f + f], sum, bound + 1e-30)
+                << "matrix " << i << " row " << r << " column " << f;
+          }
+      for (size_t i = s.count * s.rows * s.f; i < c.size(); ++i) {
+        ASSERT_TRUE(std::isnan(c[i])) << "wrote past c";
+      }
+    }
+  }
+}
+
+TEST(ConvDirect, BatchedGemmRefusesKernelsPackedUnalike) {
+  const WindowGeometry g1 = make_window_geometry(1, 1, 1, 8, 1, 1, 1, 1, false, 4);
+  const WindowGeometry g2 = make_window_geometry(1, 1, 1, 8, 1, 1, 1, 1, false, 5);
+  const WindowGeometry g3 = make_window_geometry(1, 3, 3, 8, 3, 3, 1, 1, true, 4);
+  const std::vector<float> w(3 * 3 * 8 * 5, 0.25f), a(2 * 3 * 8, 1.0f);
+  std::vector<float> c(2 * 3 * 5);
+  const cpu::DirectMath math = cpu::best_direct_f32_math();
+  const std::vector<cpu::PackedConvKernel> unalike = {cpu::pack_conv_kernel(g1, w.data(), math),
+                                                      cpu::pack_conv_kernel(g2, w.data(), math)};
+  test::expect_error_mentions(
+      [&] { cpu::gemm_direct_batched(2, 3, a.data(), unalike.data(), c.data()); },
+      {"kernel 1", "not packed like kernel 0"});
+  const cpu::PackedConvKernel k3 = cpu::pack_conv_kernel(g3, w.data(), math);
+  test::expect_error_mentions([&] { cpu::gemm_direct_batched(1, 3, a.data(), &k3, c.data()); },
+                              {"1x1", "3x3"});
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/winograd.h"
 #include "layers/conv2d.h"
 #include "tests/support/cli.h"
@@ -73,10 +74,11 @@ Problem problem(const Case& k, uint64_t seed) {
   return p;
 }
 
-std::vector<float> winograd(const Case& k, const Problem& p, int m, int64_t tiles_per_block) {
+std::vector<float> winograd(const Case& k, const Problem& p, int m, int64_t tiles_per_block,
+                            cpu::WinogradGemm gemm = cpu::best_winograd_gemm()) {
   const WindowGeometry g = geometry(k);
   std::vector<float> y(static_cast<size_t>(g.out_rows() * g.f), -7.0f);
-  const cpu::WinogradFilter u = cpu::winograd_transform_filter(m, p.kernel.f32(), k.c, k.f);
+  const cpu::WinogradFilter u = cpu::winograd_transform_filter(m, p.kernel.f32(), k.c, k.f, gemm);
   cpu::winograd_forward_nhwc(g, u, p.x.f32(), k.bias ? p.bias.f32() : nullptr,
                              k.relu ? Activation::relu : Activation::linear, y.data(),
                              tiles_per_block);
@@ -106,6 +108,77 @@ TEST(Winograd, MatchesTheDirectConvolutionOnEveryShape) {
       }
     }
   }
+}
+
+const char* gemm_name(cpu::WinogradGemm gemm) {
+  return gemm == cpu::WinogradGemm::openblas     ? "OpenBLAS"
+         : gemm == cpu::WinogradGemm::direct_f32 ? "direct tiles fp32"
+                                                 : "direct tiles bf16";
+}
+
+// The transform-domain products through OpenBLAS and through the direct kernel's tiles, with the
+// transforms compiled for every ISA this CPU has (AVX-512, AVX2, and the portable build when the
+// CPU is made to look as if it had neither): the same answer within fp32's error each time.
+TEST(Winograd, EveryGemmAndEveryTransformIsaMatchesTheDirectConvolution) {
+  const cpu::CpuFeatures real = cpu::cpu_features();
+  std::vector<cpu::CpuFeatures> isas = {real};
+  if (real.avx512) isas.push_back({true, false, false});  // AVX2 only
+  isas.push_back({false, false, false});                  // neither: portable, OpenBLAS
+  uint64_t seed = 70;
+  for (const cpu::CpuFeatures& isa : isas) {
+    cpu::set_cpu_features_for_test(&isa);
+    std::vector<cpu::WinogradGemm> gemms = {cpu::WinogradGemm::openblas};
+    if (isa.avx2_fma) gemms.push_back(cpu::WinogradGemm::direct_f32);
+    EXPECT_EQ(cpu::best_winograd_gemm(), gemms.back());
+    for (const Case& k : kCases) {
+      const Problem p = problem(k, seed += 3);
+      for (cpu::WinogradGemm gemm : gemms) {
+        for (int m : {2, 4}) {
+          EXPECT_LE(max_relative_error(winograd(k, p, m, 2, gemm), p.expected), bound_for(m))
+              << "F(" << m << "x" << m << ",3x3) " << describe(k) << " " << gemm_name(gemm)
+              << " avx512 " << isa.avx512 << " avx2 " << isa.avx2_fma;
+        }
+      }
+    }
+  }
+  cpu::set_cpu_features_for_test(nullptr);
+}
+
+// A channel count past one pass of the 1x1 tiles (576 fp32 channels) and several filter blocks.
+// Sums of 600 terms round more than the 40 of kCases: 4x the bound (a pass left out is off by
+// tens of percent).
+TEST(Winograd, WideLayersSumEveryChannelPass) {
+  const Case k{1, 6, 6, 600, 80, true, true, false};
+  const Problem p = problem(k, 90);
+  for (int m : {2, 4}) {
+    EXPECT_LE(max_relative_error(winograd(k, p, m, 0), p.expected), 4 * bound_for(m)) << m;
+  }
+}
+
+// bf16 GEMMs (V and U rounded to bf16, fp32 sums): within bf16's rounding of the answer, and that
+// rounding really happens (the error is far above fp32's).
+TEST(Winograd, Bf16ProductsStayWithinBf16sRounding) {
+  if (!cpu::direct_math_supported(cpu::DirectMath::bf16_avx512)) {
+    GTEST_SKIP() << "this CPU has no AVX512_BF16";
+  }
+  uint64_t seed = 110;
+  for (const Case& k : kCases) {
+    const Problem p = problem(k, seed += 3);
+    const double err = max_relative_error(winograd(k, p, 2, 0, cpu::WinogradGemm::direct_bf16),
+                                          p.expected);
+    EXPECT_LE(err, 2e-2) << describe(k);
+    EXPECT_GE(err, 1e-4) << describe(k) << ": no bf16 rounding?";
+  }
+}
+
+TEST(Winograd, Bf16IsRefusedWithoutAvx512Bf16) {
+  const cpu::CpuFeatures no_bf16{true, true, false};
+  cpu::set_cpu_features_for_test(&no_bf16);
+  const std::vector<float> kernel(3 * 3 * 4 * 4, 0.5f);
+  test::expect_error_mentions(
+      [&] { cpu::winograd_transform_filter(2, kernel.data(), 4, 4, cpu::WinogradGemm::direct_bf16); },
+      {"AVX512_BF16"});
+  cpu::set_cpu_features_for_test(nullptr);
 }
 
 TEST(Winograd, RefusesWhatItDoesNotCompute) {
@@ -143,9 +216,11 @@ struct Layer2D {
     conv.set_trainable(!frozen);
     static_cast<Layer&>(conv).weights_changed();
   }
-  std::vector<float> forward(const Tensor& x, ConvAlgo algo) {
+  std::vector<float> forward(const Tensor& x, ConvAlgo algo,
+                             Precision precision = Precision::fp32) {
     ExecContext ctx;
     ctx.conv_algo = algo;
+    ctx.precision = precision;
     Tensor y;
     conv.forward(x, y, ctx);
     return y.to_vector();
@@ -203,15 +278,82 @@ TEST(CpuConvChoice, AutoFollowsTheRuleOncePerShapeForAFrozenLayer) {
   EXPECT_EQ(layer.conv.cpu_plan().filter_transforms(), 0) << "no Winograd under this rule";
 }
 
-// The measured rule (docs/PERFORMANCE.md): direct for every window larger than 1x1, RGB input and
-// strides included; a 1x1 window is a plain GEMM for im2col, with no copy.
-TEST(CpuConvChoice, TheRuleIsDirectExceptFor1x1Windows) {
-  EXPECT_EQ(choose_cpu_conv_algo(make_window_geometry(1, 224, 224, 3, 3, 3, 1, 1, true, 64)),
-            ConvAlgo::direct);
-  EXPECT_EQ(choose_cpu_conv_algo(make_window_geometry(1, 56, 56, 256, 1, 1, 1, 1, true, 64)),
-            ConvAlgo::im2col);
-  EXPECT_EQ(choose_cpu_conv_algo(make_window_geometry(1, 56, 56, 256, 3, 3, 2, 2, true, 64)),
-            ConvAlgo::direct);
+// The measured rule (docs/PERFORMANCE.md, the lab's per-layer table), on VGG16's shapes: the
+// direct kernel for RGB input, for block1_conv2 and for strides; Winograd F(4x4) from block2_conv1
+// on, F(2x2) where F(4x4) would have under 32 tiles an image; im2col for a 1x1 window, and everywhere on a
+// CPU without AVX2.
+TEST(CpuConvChoice, TheRuleFollowsTheMeasuredTable) {
+  auto rule = [](int64_t n, int64_t side, int64_t c, int64_t f, int64_t k = 3, int64_t s = 1) {
+    return choose_cpu_conv_algo(make_window_geometry(n, side, side, c, k, k, s, s, true, f));
+  };
+  EXPECT_EQ(rule(1, 224, 3, 64), ConvAlgo::direct);             // block1_conv1
+  EXPECT_EQ(rule(1, 224, 64, 64), ConvAlgo::direct);            // block1_conv2
+  EXPECT_EQ(rule(1, 112, 64, 128), ConvAlgo::winograd4);        // block2_conv1
+  EXPECT_EQ(rule(1, 28, 512, 512), ConvAlgo::winograd4);        // block4: 49 tiles
+  EXPECT_EQ(rule(1, 14, 512, 512), ConvAlgo::winograd2);        // block5: 16 tiles an image
+  EXPECT_EQ(rule(8, 14, 512, 512), ConvAlgo::winograd2);        // whatever the batch
+  EXPECT_EQ(rule(1, 21, 512, 512), ConvAlgo::winograd4);        // 36 tiles
+  EXPECT_EQ(rule(1, 56, 256, 64, 1), ConvAlgo::im2col);         // 1x1
+  EXPECT_EQ(rule(1, 56, 256, 256, 3, 2), ConvAlgo::direct);     // stride 2
+  const cpu::CpuFeatures none{false, false, false};
+  cpu::set_cpu_features_for_test(&none);
+  EXPECT_EQ(rule(1, 56, 256, 256), ConvAlgo::im2col);
+  EXPECT_EQ(rule(1, 224, 3, 64), ConvAlgo::im2col);
+  cpu::set_cpu_features_for_test(nullptr);
+}
+
+// Under bf16: F(2x2) in bf16 from block3_conv1 on, the direct bf16 kernel before it and for
+// every other answer; a forced F(4x4) runs F(2x2).
+TEST(CpuConvChoice, TheBf16RuleKeepsWinogradForWideLayersOnly) {
+  auto g = [](int64_t side, int64_t c, int64_t f) {
+    return make_window_geometry(1, side, side, c, 3, 3, 1, 1, true, f);
+  };
+  EXPECT_EQ(bf16_conv_algo(g(112, 128, 128), ConvAlgo::winograd4), ConvAlgo::direct);
+  EXPECT_EQ(bf16_conv_algo(g(56, 128, 256), ConvAlgo::winograd4), ConvAlgo::winograd2);
+  EXPECT_EQ(bf16_conv_algo(g(14, 512, 512), ConvAlgo::winograd2), ConvAlgo::winograd2);
+  EXPECT_EQ(bf16_conv_algo(g(56, 256, 256), ConvAlgo::direct), ConvAlgo::direct);
+  EXPECT_EQ(bf16_conv_algo(g(56, 256, 256), ConvAlgo::im2col), ConvAlgo::direct);
+}
+
+// A frozen wide layer under auto runs Winograd; under bf16 it runs F(2x2) with bf16 products,
+// and going back to fp32 transforms the kernel again for fp32 products.
+TEST(CpuConvChoice, AFrozenWideLayerRunsWinogradInEitherPrecision) {
+  const Case k{2, 24, 24, 128, 256, true, true, true};  // 36 tiles of 4x4 an image
+  const Problem p = problem(k, 131);
+  Layer2D layer(k, p, true);
+  ASSERT_EQ(choose_cpu_conv_algo(geometry(k)), ConvAlgo::winograd4);
+  EXPECT_EQ(layer.forward(p.x, ConvAlgo::auto_pick), winograd(k, p, 4, 0));
+  EXPECT_EQ(layer.conv.cpu_plan().filter_transforms(), 1);
+  if (!cpu::direct_math_supported(cpu::DirectMath::bf16_avx512)) {
+    GTEST_SKIP() << "this CPU has no AVX512_BF16";
+  }
+  EXPECT_EQ(layer.forward(p.x, ConvAlgo::auto_pick, Precision::bf16),
+            winograd(k, p, 2, 0, cpu::WinogradGemm::direct_bf16));
+  EXPECT_EQ(layer.forward(p.x, ConvAlgo::winograd2), winograd(k, p, 2, 0));
+  EXPECT_EQ(layer.conv.cpu_plan().filter_transforms(), 3) << "fp32, bf16, fp32 again for F(2x2)";
+}
+
+// What lets a job split over ranks or batches compute what one process does: under auto, an
+// image's output does not depend on the batch it came in, bit for bit, on shapes the rule sends to
+// F(4x4) and to F(2x2) (each tile and each GEMM row is summed alone, in a fixed order).
+TEST(CpuConvChoice, AnImagesOutputDoesNotDependOnItsBatch) {
+  for (const Case& k : {Case{5, 24, 24, 128, 256, true, true, true},
+                        Case{5, 14, 14, 128, 256, true, true, false}}) {
+    const Problem p = problem(k, 141);
+    Layer2D layer(k, p, true);
+    const ConvAlgo rule = choose_cpu_conv_algo(geometry(k));
+    ASSERT_TRUE(rule == ConvAlgo::winograd4 || rule == ConvAlgo::winograd2) << describe(k);
+    const std::vector<float> whole = layer.forward(p.x, ConvAlgo::auto_pick);
+    const std::vector<float> xs = p.x.to_vector();
+    const size_t in = xs.size() / k.n, out = whole.size() / k.n;
+    for (int i = 0; i < k.n; ++i) {
+      Tensor one({1, k.h, k.w, k.c});
+      std::copy(xs.begin() + i * in, xs.begin() + (i + 1) * in, one.f32());
+      const std::vector<float> alone = layer.forward(one, ConvAlgo::auto_pick);
+      EXPECT_TRUE(std::equal(alone.begin(), alone.end(), whole.begin() + i * out))
+          << describe(k) << " image " << i;
+    }
+  }
 }
 
 TEST(CpuConvChoice, AutoKeepsIm2colForATrainableLayer) {

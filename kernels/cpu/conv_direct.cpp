@@ -132,22 +132,34 @@ PackedConvKernel pack_conv_kernel(const WindowGeometry& g, const float* kernel, 
   return out;
 }
 
-void conv2d_direct_forward_packed(const WindowGeometry& g, const float* x,
-                                  const PackedConvKernel& kernel, const float* bias,
-                                  Activation act, float* y) {
+namespace {
+
+using RunTiles = void (*)(const direct::DirectConvJob&, int64_t, int64_t);
+
+RunTiles run_tiles_for(DirectMath math) {
+  switch (math) {
+    case DirectMath::f32_avx2: return direct::run_tiles_f32_avx2;
+    case DirectMath::f32_avx512: return direct::run_tiles_f32_avx512;
+    case DirectMath::bf16_avx512: return direct::run_tiles_bf16_avx512;
+  }
+  return nullptr;
+}
+
+// A job for `g` with `kernel` but no x and y yet: the padded bias and the zeros live in this
+// thread's buffers until its next call. Each pass over the tiles sums as many channels as keep a
+// block's weights for them near the MathShape's 150 KB, whatever the window (a 1x1 window sums 9x
+// the channels of a 3x3 one).
+direct::DirectConvJob job_for(const WindowGeometry& g, const PackedConvKernel& kernel,
+                              const float* bias, Activation act) {
   CATDOG_CHECK(kernel.kh == g.kh && kernel.kw == g.kw && kernel.c == g.c && kernel.f == g.f,
                "direct convolution: the packed kernel (", kernel.kh, ", ", kernel.kw, ", ",
                kernel.c, ", ", kernel.f, ") does not fit the layer (", g.kh, ", ", g.kw, ", ", g.c,
                ", ", g.f, ")");
   CATDOG_CHECK(direct_math_supported(kernel.math), "direct convolution ",
                direct_math_name(kernel.math), ": this CPU lacks the instructions it needs");
-  const int64_t pixels = g.out_rows();
-  if (pixels == 0) return;
   const MathShape s = shape_of(kernel.math);
-  const bool bf16 = kernel.math == DirectMath::bf16_avx512;
   const int64_t cx = round_up(g.c, s.step);
   const int64_t blocks = (g.f + s.block - 1) / s.block;
-
   thread_local std::vector<float> padded_bias, zero_floats;
   float* b = grown(padded_bias, blocks * s.block);
   std::fill(b, b + blocks * s.block, 0.0f);
@@ -157,27 +169,85 @@ void conv2d_direct_forward_packed(const WindowGeometry& g, const float* x,
 
   direct::DirectConvJob job;
   job.g = g;
-  job.x = bf16 ? static_cast<const void*>(input_as_bf16(g, x, cx)) : x;
   job.x_channels = cx;
-  job.weights = bf16 ? static_cast<const void*>(kernel.bf16.data()) : kernel.f32.data();
+  job.weights = kernel.math == DirectMath::bf16_avx512
+                    ? static_cast<const void*>(kernel.bf16.data())
+                    : kernel.f32.data();
   job.bias = b;
   job.zeros = zeros;
   job.relu = act == Activation::relu;
-  job.y = y;
   job.tile_pixels = s.tile_pixels;
   job.block = s.block;
-  job.chunk_steps = s.chunk / s.step;
+  job.chunk_steps = std::max<int64_t>(1, s.chunk * 9 / (g.kh * g.kw) / s.step);
+  return job;
+}
 
-  const int64_t tiles = (pixels + s.tile_pixels - 1) / s.tile_pixels;
-  const int64_t flops_per_task = 2 * s.tile_pixels * s.block * g.kh * g.kw * g.c;
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(flops_per_task, 1));
-  auto run = kernel.math == DirectMath::f32_avx2     ? direct::run_tiles_f32_avx2
-             : kernel.math == DirectMath::f32_avx512 ? direct::run_tiles_f32_avx512
-                                                     : direct::run_tiles_bf16_avx512;
-  parallel_for(blocks * tiles, grain, [&](int64_t begin, int64_t end) { run(job, begin, end); });
+int64_t tasks_of(const direct::DirectConvJob& job) {
+  const int64_t tiles = (job.g.out_rows() + job.tile_pixels - 1) / job.tile_pixels;
+  return (job.g.f + job.block - 1) / job.block * tiles;
+}
+
+// Tasks per thread hand-off: about 4 MFLOP of work each.
+int64_t grain_of(const direct::DirectConvJob& job) {
+  const int64_t flops = 2 * job.tile_pixels * job.block * job.g.kh * job.g.kw * job.g.c;
+  return std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(flops, 1));
+}
+
+}  // namespace
+
+void conv2d_direct_forward_packed(const WindowGeometry& g, const float* x,
+                                  const PackedConvKernel& kernel, const float* bias,
+                                  Activation act, float* y) {
+  direct::DirectConvJob job = job_for(g, kernel, bias, act);
+  if (g.out_rows() == 0) return;
+  job.x = kernel.math == DirectMath::bf16_avx512
+              ? static_cast<const void*>(input_as_bf16(g, x, job.x_channels))
+              : x;
+  job.y = y;
+  const RunTiles run = run_tiles_for(kernel.math);
+  parallel_for(tasks_of(job), grain_of(job),
+               [&](int64_t begin, int64_t end) { run(job, begin, end); });
   if (act != Activation::linear && act != Activation::relu) {
-    bias_activation_forward(y, DType::f32, nullptr, pixels, g.f, act, 0.0f, nullptr);
+    bias_activation_forward(y, DType::f32, nullptr, g.out_rows(), g.f, act, 0.0f, nullptr);
   }
+}
+
+void gemm_direct_batched(int64_t count, int64_t rows, const float* a,
+                         const PackedConvKernel* kernels, float* c) {
+  if (count <= 0 || rows <= 0) return;
+  const PackedConvKernel& k0 = kernels[0];
+  CATDOG_CHECK(k0.kh == 1 && k0.kw == 1, "batched GEMM: the kernels must be packed for a 1x1 "
+               "window, got ", k0.kh, "x", k0.kw);
+  for (int64_t i = 1; i < count; ++i) {
+    const PackedConvKernel& k = kernels[i];
+    CATDOG_CHECK(k.math == k0.math && k.c == k0.c && k.f == k0.f && k.kh == 1 && k.kw == 1,
+                 "batched GEMM: kernel ", i, " is not packed like kernel 0");
+  }
+  const WindowGeometry g = make_window_geometry(1, rows, 1, k0.c, 1, 1, 1, 1, false, k0.f);
+  direct::DirectConvJob job = job_for(g, k0, nullptr, Activation::linear);
+  const bool bf16 = k0.math == DirectMath::bf16_avx512;
+  // bf16: every matrix of a rounded at once (one pass, C rounded up to even as the tiles read it).
+  const void* x = bf16 ? static_cast<const void*>(input_as_bf16(
+                             make_window_geometry(1, count * rows, 1, k0.c, 1, 1, 1, 1, false,
+                                                  k0.f),
+                             a, job.x_channels))
+                       : a;
+  const int64_t x_bytes = rows * job.x_channels * (bf16 ? 2 : 4);
+  const int64_t per = tasks_of(job);
+  const RunTiles run = run_tiles_for(k0.math);
+  parallel_for(count * per, grain_of(job), [&](int64_t begin, int64_t end) {
+    while (begin < end) {
+      const int64_t item = begin / per, lo = begin % per;
+      const int64_t hi = std::min(per, end - item * per);
+      const PackedConvKernel& k = kernels[item];
+      direct::DirectConvJob j = job;
+      j.x = static_cast<const char*>(x) + item * x_bytes;
+      j.weights = bf16 ? static_cast<const void*>(k.bf16.data()) : k.f32.data();
+      j.y = c + item * rows * g.f;
+      run(j, lo, hi);
+      begin = item * per + hi;
+    }
+  });
 }
 
 void conv2d_direct_forward_nhwc(const WindowGeometry& g, const float* x, const float* kernel,

@@ -76,6 +76,13 @@ void conv2d_direct_forward_packed(const WindowGeometry& g, const float* x,
                                   const PackedConvKernel& kernel, const float* bias,
                                   Activation act, float* y);
 
+// count independent GEMMs through the 1x1 tiles: c_i (rows, F) = a_i (rows, C) * kernel_i (C, F),
+// a_i = a + i rows C and c_i = c + i rows F, every kernels[i] packed alike for a 1x1 window
+// (pack_conv_kernel of a (1, 1, C, F) kernel). One thread hand-off for all of them: Winograd's
+// alpha^2 transform-domain products (kernels/cpu/winograd.h) are exactly this.
+void gemm_direct_batched(int64_t count, int64_t rows, const float* a,
+                         const PackedConvKernel* kernels, float* c);
+
 // The same as kernels/cpu/conv2d.h's conv2d_forward_nhwc, packing the kernel on every call (the
 // kernel lab and tests; a layer keeps a PackedConvKernel instead).
 void conv2d_direct_forward_nhwc(const WindowGeometry& g, const float* x, const float* kernel,

@@ -14,7 +14,7 @@
 // fewer); F(4x4,3x3): 36 instead of 144 (4x fewer). Summed over the input channels, the elementwise
 // products become alpha^2 independent matrix products, one per transform-domain position xi:
 //
-//   M[xi] (tiles, F) = V[xi] (tiles, C) * U[xi] (C, F)      (OpenBLAS sgemm)
+//   M[xi] (tiles, F) = V[xi] (tiles, C) * U[xi] (C, F)      (WinogradGemm below)
 //
 // where U = G g G^T is the filter transform (done once per frozen kernel and cached by the
 // caller: WinogradFilter), V = B^T d B the input transform of every tile, and the output
@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "core/activation.h"
+#include "kernels/cpu/conv_direct.h"
 #include "kernels/cpu/conv_geometry.h"
 
 namespace catdog::cpu {
@@ -46,15 +47,28 @@ namespace catdog::cpu {
 // geometry gives, 'same' or 'valid').
 bool winograd_supports(const WindowGeometry& g);
 
-// U = G g G^T for every (c, f), laid out (alpha^2, C, F): U[xi] is the B operand of GEMM xi.
+// Who computes the alpha^2 transform-domain products: OpenBLAS sgemm, or the direct convolution's
+// register-blocked tiles run as 1x1 kernels (kernels/cpu/conv_direct.h, gemm_direct_batched), in
+// fp32 or, where the CPU has AVX512_BF16, with V and U rounded to bf16 and fp32 accumulation.
+enum class WinogradGemm : uint8_t { openblas, direct_f32, direct_bf16 };
+// direct_f32 where the CPU has AVX2 + FMA, else openblas.
+WinogradGemm best_winograd_gemm();
+
+// U = G g G^T for every (c, f), laid out (alpha^2, C, F): U[xi] is the B operand of GEMM xi. With
+// OpenBLAS it is kept as floats (u); for the direct tiles each U[xi] is packed (packed[xi]) and u
+// is not kept.
 struct WinogradFilter {
   int m = 0;  // 2 or 4; 0: not computed
   int64_t c = 0, f = 0;
+  WinogradGemm gemm = WinogradGemm::openblas;
   std::vector<float> u;
+  std::vector<PackedConvKernel> packed;
 };
 
-// kernel (3, 3, C, F) -> its transform for F(m x m, 3 x 3), m = 2 or 4.
-WinogradFilter winograd_transform_filter(int m, const float* kernel, int64_t c, int64_t f);
+// kernel (3, 3, C, F) -> its transform for F(m x m, 3 x 3), m = 2 or 4, for `gemm` (bf16: refused
+// where the CPU lacks AVX512_BF16).
+WinogradFilter winograd_transform_filter(int m, const float* kernel, int64_t c, int64_t f,
+                                         WinogradGemm gemm = best_winograd_gemm());
 
 // y = act(conv(x, kernel) + bias) with `filter` = winograd_transform_filter(m, kernel, g.c, g.f).
 // bias may be null. tiles_per_block: the tile block (0: sized so V and M take about 8 MB).
