@@ -28,6 +28,8 @@ std::string mpi_skip_reason() {
 #if CATDOG_TEST_WITH_MPI
   if (mpirun_exe().empty()) return "mpirun is not on PATH (scripts/setup.sh installs openmpi-bin)";
   return "";
+#elif CATDOG_TEST_MPI_TURNED_OFF
+  return "catdog was built without MPI (configured with -DCATDOG_WITH_MPI=OFF)";
 #else
   return "catdog was built without MPI (libopenmpi-dev not found by CMake)";
 #endif
