@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "kernels/cpu/bf16.h"
 #include "kernels/cpu/conv_direct.h"
 #include "kernels/cpu/cpu_features.h"
 #include "layers/conv2d.h"
@@ -190,6 +191,33 @@ TEST(ConvDirect, BatchedGemmMatchesADoubleSumForEveryMatrix) {
       }
     }
   }
+}
+
+// Input already in bf16 (as Winograd's input transform writes it, C rounded up to even): the same
+// products, bit for bit, as letting gemm_direct_batched round the floats; an odd C included.
+TEST(ConvDirect, BatchedGemmTakesInputAlreadyInBf16) {
+  if (!cpu::direct_math_supported(cpu::DirectMath::bf16_avx512)) GTEST_SKIP() << "no AVX512_BF16";
+  const int64_t count = 3, rows = 11, c = 37, f = 70, cx = 38;
+  const std::vector<float> a = test::random_tensor({count, rows, c}, 17).to_vector();
+  const std::vector<float> b = test::random_tensor({count, c, f}, 18).to_vector();
+  const WindowGeometry g1 = make_window_geometry(1, 1, 1, c, 1, 1, 1, 1, false, f);
+  std::vector<cpu::PackedConvKernel> kernels;
+  for (int64_t i = 0; i < count; ++i) {
+    kernels.push_back(cpu::pack_conv_kernel(g1, b.data() + i * c * f, cpu::DirectMath::bf16_avx512));
+  }
+  std::vector<uint16_t> a16(static_cast<size_t>(count * rows * cx), 0);
+  for (int64_t r = 0; r < count * rows; ++r)
+    for (int64_t k = 0; k < c; ++k) a16[r * cx + k] = cpu::bf16_from_float(a[r * c + k]);
+  std::vector<float> from_floats(static_cast<size_t>(count * rows * f));
+  std::vector<float> from_bf16(from_floats.size());
+  cpu::gemm_direct_batched(count, rows, a.data(), kernels.data(), from_floats.data());
+  cpu::gemm_direct_batched_bf16(count, rows, a16.data(), kernels.data(), from_bf16.data());
+  EXPECT_EQ(from_bf16, from_floats);
+  const std::vector<cpu::PackedConvKernel> f32 = {
+      cpu::pack_conv_kernel(g1, b.data(), cpu::best_direct_f32_math())};
+  test::expect_error_mentions(
+      [&] { cpu::gemm_direct_batched_bf16(1, rows, a16.data(), f32.data(), from_bf16.data()); },
+      {"bf16 input needs kernels packed for bf16"});
 }
 
 TEST(ConvDirect, BatchedGemmRefusesKernelsPackedUnalike) {

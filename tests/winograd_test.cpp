@@ -4,6 +4,7 @@
 // unevenly; and the Conv2D choice (layers/cpu_conv_choice.h): the override honoured, the rule
 // cached per shape, the filter transform cached and dropped by weights_changed().
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,9 @@
 
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/bf16.h"
 #include "kernels/cpu/winograd.h"
+#include "kernels/cpu/winograd_tiles.h"
 #include "layers/conv2d.h"
 #include "tests/support/cli.h"
 #include "tests/support/gradient_check.h"
@@ -168,6 +171,29 @@ TEST(Winograd, Bf16ProductsStayWithinBf16sRounding) {
                                           p.expected);
     EXPECT_LE(err, 2e-2) << describe(k);
     EXPECT_GE(err, 1e-4) << describe(k) << ": no bf16 rounding?";
+  }
+}
+
+// The input transform rounds V to bf16 itself (16 lanes at a time): bit for bit what
+// bf16_from_float gives, on ties both ways, NaNs whose payload is only in the dropped bits,
+// infinities, signed zeros, denormals (flushed) and the largest float, and on random bit patterns.
+TEST(Winograd, TheTransformsBf16RoundingIsTheScalarOnes) {
+  std::vector<uint32_t> patterns = {0x3f808000u, 0x3f818000u, 0x3f808001u, 0x7f800001u,
+                                    0xff800001u, 0x7fc00000u, 0x7f800000u, 0xff800000u,
+                                    0x00000000u, 0x80000000u, 0x00000001u, 0x807fffffu,
+                                    0x7f7fffffu, 0x00800000u, 0xbf7fffffu, 0x3f7f7fffu};
+  uint32_t state = 12345;
+  for (int i = 0; i < 4096; ++i) patterns.push_back(state = state * 1664525u + 1013904223u);
+  for (size_t i = 0; i < patterns.size(); i += cpu::winograd::kLanes) {
+    cpu::winograd::Vec v;
+    std::memcpy(&v, patterns.data() + i, sizeof v);
+    uint16_t got[cpu::winograd::kLanes];
+    cpu::winograd::store_bf16_part(got, v, cpu::winograd::kLanes);
+    for (int l = 0; l < cpu::winograd::kLanes; ++l) {
+      float f;
+      std::memcpy(&f, &patterns[i + l], sizeof f);
+      ASSERT_EQ(got[l], cpu::bf16_from_float(f)) << std::hex << "bits 0x" << patterns[i + l];
+    }
   }
 }
 

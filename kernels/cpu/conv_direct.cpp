@@ -212,8 +212,12 @@ void conv2d_direct_forward_packed(const WindowGeometry& g, const float* x,
   }
 }
 
-void gemm_direct_batched(int64_t count, int64_t rows, const float* a,
-                         const PackedConvKernel* kernels, float* c) {
+namespace {
+
+// count products c_i = a_i kernel_i with a already in the kernels' input type: float, or bf16 with
+// C rounded up to even.
+void run_batched(int64_t count, int64_t rows, const void* a, const PackedConvKernel* kernels,
+                 float* c) {
   if (count <= 0 || rows <= 0) return;
   const PackedConvKernel& k0 = kernels[0];
   CATDOG_CHECK(k0.kh == 1 && k0.kw == 1, "batched GEMM: the kernels must be packed for a 1x1 "
@@ -224,15 +228,9 @@ void gemm_direct_batched(int64_t count, int64_t rows, const float* a,
                  "batched GEMM: kernel ", i, " is not packed like kernel 0");
   }
   const WindowGeometry g = make_window_geometry(1, rows, 1, k0.c, 1, 1, 1, 1, false, k0.f);
-  direct::DirectConvJob job = job_for(g, k0, nullptr, Activation::linear);
+  const direct::DirectConvJob job = job_for(g, k0, nullptr, Activation::linear);
   const bool bf16 = k0.math == DirectMath::bf16_avx512;
-  // bf16: every matrix of a rounded at once (one pass, C rounded up to even as the tiles read it).
-  const void* x = bf16 ? static_cast<const void*>(input_as_bf16(
-                             make_window_geometry(1, count * rows, 1, k0.c, 1, 1, 1, 1, false,
-                                                  k0.f),
-                             a, job.x_channels))
-                       : a;
-  const int64_t x_bytes = rows * job.x_channels * (bf16 ? 2 : 4);
+  const int64_t a_bytes = rows * job.x_channels * (bf16 ? 2 : 4);
   const int64_t per = tasks_of(job);
   const RunTiles run = run_tiles_for(k0.math);
   parallel_for(count * per, grain_of(job), [&](int64_t begin, int64_t end) {
@@ -241,13 +239,36 @@ void gemm_direct_batched(int64_t count, int64_t rows, const float* a,
       const int64_t hi = std::min(per, end - item * per);
       const PackedConvKernel& k = kernels[item];
       direct::DirectConvJob j = job;
-      j.x = static_cast<const char*>(x) + item * x_bytes;
+      j.x = static_cast<const char*>(a) + item * a_bytes;
       j.weights = bf16 ? static_cast<const void*>(k.bf16.data()) : k.f32.data();
       j.y = c + item * rows * g.f;
       run(j, lo, hi);
       begin = item * per + hi;
     }
   });
+}
+
+}  // namespace
+
+void gemm_direct_batched(int64_t count, int64_t rows, const float* a,
+                         const PackedConvKernel* kernels, float* c) {
+  if (count <= 0 || rows <= 0) return;
+  const PackedConvKernel& k0 = kernels[0];
+  if (k0.math != DirectMath::bf16_avx512) return run_batched(count, rows, a, kernels, c);
+  // bf16: every matrix of a rounded at once (one pass, C rounded up to even as the tiles read it).
+  CATDOG_CHECK(direct_math_supported(k0.math), "direct convolution ", direct_math_name(k0.math),
+               ": this CPU lacks the instructions it needs");
+  const WindowGeometry all = make_window_geometry(1, count * rows, 1, k0.c, 1, 1, 1, 1, false, k0.f);
+  run_batched(count, rows, input_as_bf16(all, a, round_up(k0.c, 2)), kernels, c);
+}
+
+void gemm_direct_batched_bf16(int64_t count, int64_t rows, const uint16_t* a,
+                              const PackedConvKernel* kernels, float* c) {
+  if (count <= 0 || rows <= 0) return;
+  CATDOG_CHECK(kernels[0].math == DirectMath::bf16_avx512,
+               "batched GEMM: bf16 input needs kernels packed for bf16, got ",
+               direct_math_name(kernels[0].math));
+  run_batched(count, rows, a, kernels, c);
 }
 
 void conv2d_direct_forward_nhwc(const WindowGeometry& g, const float* x, const float* kernel,

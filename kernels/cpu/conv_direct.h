@@ -82,6 +82,11 @@ void conv2d_direct_forward_packed(const WindowGeometry& g, const float* x,
 // alpha^2 transform-domain products (kernels/cpu/winograd.h) are exactly this.
 void gemm_direct_batched(int64_t count, int64_t rows, const float* a,
                          const PackedConvKernel* kernels, float* c);
+// The same with a already rounded to bf16 (bf16_from_float's rounding), each row C rounded up to
+// even with the odd channel zero, for kernels packed for bf16_avx512: Winograd's input transform
+// writes V this way, saving a pass over it.
+void gemm_direct_batched_bf16(int64_t count, int64_t rows, const uint16_t* a,
+                              const PackedConvKernel* kernels, float* c);
 
 // The same as kernels/cpu/conv2d.h's conv2d_forward_nhwc, packing the kernel on every call (the
 // kernel lab and tests; a layer keeps a PackedConvKernel instead).

@@ -56,16 +56,27 @@ void forward(const WindowGeometry& g, const WinogradFilter& filter, const float*
                       ? tiles_per_block
                       : std::max<int64_t>(16, kBlockFloats / (A * A * (g.c + g.f)));
   block = std::min(block, tiles);
-  float* v = scratch(A * A * block * (g.c + g.f));
-  float* mbuf = v + A * A * block * g.c;
+  // bf16 products: the input transform writes V as bf16 (C rounded up to even) into its own
+  // buffer, and only M takes floats.
+  const bool bf16 = filter.gemm == WinogradGemm::direct_bf16;
+  const int64_t cx = (g.c + 1) / 2 * 2;
+  float* v = scratch(A * A * block * ((bf16 ? 0 : g.c) + g.f));
+  float* mbuf = v + (bf16 ? 0 : A * A * block * g.c);
+  thread_local std::vector<uint16_t> v16_buffer;
+  if (bf16 && static_cast<int64_t>(v16_buffer.size()) < A * A * block * cx) {
+    v16_buffer.resize(static_cast<size_t>(A * A * block * cx));
+  }
   job.x = x, job.v = v, job.m = mbuf, job.y = y, job.bias = bias;
+  job.v16 = bf16 ? v16_buffer.data() : nullptr;
   job.relu = act == Activation::relu;
   const TileFns fns = tile_fns();
   const int ic = static_cast<int>(g.c), jf = static_cast<int>(g.f);
   for (int64_t t0 = 0; t0 < tiles; t0 += block) {
     job.t0 = t0, job.nt = std::min(block, tiles - t0);
     parallel_for(job.nt, 4, [&](int64_t b, int64_t e) { fns.input(M, job, b, e); });
-    if (filter.gemm != WinogradGemm::openblas) {
+    if (bf16) {
+      gemm_direct_batched_bf16(A * A, job.nt, job.v16, filter.packed.data(), mbuf);
+    } else if (filter.gemm == WinogradGemm::direct_f32) {
       gemm_direct_batched(A * A, job.nt, v, filter.packed.data(), mbuf);
     } else {
       const int nt = static_cast<int>(job.nt);

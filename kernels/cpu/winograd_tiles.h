@@ -20,8 +20,9 @@ struct TileJob {
   WindowGeometry g;
   int64_t tiles_h = 0, tiles_w = 0;
   int64_t t0 = 0, nt = 0;
-  const float* x = nullptr;  // input transform: x (N, H, W, C) -> v
+  const float* x = nullptr;  // input transform: x (N, H, W, C) -> v, or v16 when set
   float* v = nullptr;
+  uint16_t* v16 = nullptr;   // bf16 products: V rounded to bf16, (alpha^2, nt, C rounded up to even)
   const float* m = nullptr;  // output transform: m -> y (N, OH, OW, F), + bias, relu
   const float* bias = nullptr;
   bool relu = false;
@@ -93,6 +94,21 @@ inline void store_part(float* p, Vec v, int64_t lanes) {
   std::memcpy(p, &v, static_cast<size_t>(lanes) * sizeof(float));
 }
 
+// v rounded to bf16 as kernels/cpu/bf16.h's bf16_from_float does, lane by lane: NaN stays NaN,
+// denormals flush to zero, else round to nearest, ties to even, on the 16 bits dropped.
+typedef uint32_t Bits __attribute__((vector_size(kLanes * sizeof(uint32_t)), aligned(4)));
+typedef uint16_t Halves __attribute__((vector_size(kLanes * sizeof(uint16_t)), aligned(2)));
+inline void store_bf16_part(uint16_t* p, Vec v, int64_t lanes) {
+  Bits bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const Bits magnitude = bits & 0x7fffffffu;
+  bits = (bits & 0x7f800000u) == 0 ? bits & 0x80000000u : bits;
+  const Bits rounded = (bits + (0x7fffu + ((bits >> 16) & 1u))) >> 16;
+  const Bits nan = (bits >> 16) | 0x40u;
+  const Halves h = __builtin_convertvector(magnitude > 0x7f800000u ? nan : rounded, Halves);
+  std::memcpy(p, &h, static_cast<size_t>(lanes) * sizeof(uint16_t));
+}
+
 // out[r][col] = sum_k w[r][k] in[k][col] for R rows, K inner, COLS columns of vectors. The
 // matrices are constants, so once unrolled the zero weights cost nothing and the ones no multiply.
 template <int R, int K, int COLS, class W>
@@ -157,6 +173,14 @@ void input_tiles(const TileJob& job, int64_t begin, int64_t end) {
       }
       left_multiply(T::bt, d, tmp);               // B^T d
       right_multiply_transposed(tmp, T::bt, out);  // (B^T d) B
+      if (job.v16) {
+        // bf16 rows of C rounded up to even: an odd C's last lane is a transformed zero.
+        const int64_t cx = (g.c + 1) / 2 * 2, lanes = c0 + kLanes <= cx ? kLanes : cx - c0;
+        uint16_t* dst = job.v16 + t * cx + c0;
+        for (int a = 0; a < A; ++a)
+          for (int b = 0; b < A; ++b) store_bf16_part(dst + (a * A + b) * job.nt * cx, out[a][b], lanes);
+        continue;
+      }
       float* dst = job.v + t * g.c + c0;
       const int64_t xi_stride = job.nt * g.c;
       for (int a = 0; a < A; ++a) {
