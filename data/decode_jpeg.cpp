@@ -9,10 +9,12 @@
 #include <cstdio>
 #include <jpeglib.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "data/decoders.h"
 #include "data/resize.h"
+#include "data/ycc_nearest.h"
 
 namespace catdog::detail {
 namespace {
@@ -147,6 +149,11 @@ struct ThreadJpegReader {
   std::vector<uint8_t> row;  // kBandRows rows of (width + 1) x 3: the 4-byte copies' spare byte
   JSAMPROW rows[kBandRows];  // into `row`
   std::vector<int> sx, sy;   // nearest_sources of the columns and rows
+  // The raw path (read_raw_nearest): two iMCU rows of each of libjpeg's planes, taking turns,
+  // and their row pointers.
+  std::vector<uint8_t> plane[3];
+  std::vector<JSAMPROW> plane_rows[3];
+  YccColumns columns;
 
   ~ThreadJpegReader() {
     if (made) jpeg_destroy_decompress(&cinfo);
@@ -161,6 +168,77 @@ void jump_on_warning(j_common_ptr cinfo, int level) {
   if (level < 0) jump_on_error(cinfo);  // level >= 0 is trace output, off by default
 }
 void no_output(j_common_ptr) {}
+
+// The layout read_raw_nearest upsamples and converts as libjpeg's defaults would, or false
+// where it leaves the file to libjpeg's own steps (grey, 4:4:4, 4:4:0, 4:1:1, RGB or YCCK
+// JPEGs, and chroma two samples wide, which libjpeg upsamples by repetition).
+bool raw_layout(const jpeg_decompress_struct& c, ChromaLayout& layout) {
+  if (c.num_components != 3 || c.jpeg_color_space != JCS_YCbCr) return false;
+  const jpeg_component_info* k = c.comp_info;
+  for (int ci = 1; ci < 3; ++ci) {
+    if (k[ci].h_samp_factor != 1 || k[ci].v_samp_factor != 1) return false;
+  }
+  if (k[0].h_samp_factor != 2 || k[0].v_samp_factor > 2 || k[1].downsampled_width <= 2) return false;
+  layout = k[0].v_samp_factor == 2 ? ChromaLayout::h2v2 : ChromaLayout::h2v1;
+  return true;
+}
+
+// read_nearest's faster half, for 4:2:0 and 4:2:2 photos where data/ycc_nearest.h's vector form
+// applies: libjpeg stops after the IDCT (raw_data_out), and ycc_nearest_row upsamples and
+// converts only the pixels the nearest resize keeps. An output row is made as soon as the rows
+// it needs are decoded, while they are still in cache; under h2v2 that includes the chroma row
+// below it, so an output row waits at most for the next iMCU row, and two iMCU rows of each plane
+// are all that is kept. r.columns is ready for this picture. False when libjpeg hands over no
+// rows.
+bool read_raw_nearest(ThreadJpegReader& r, ChromaLayout layout, int out_w, int out_h, uint8_t* out) {
+  j_decompress_ptr cinfo = &r.cinfo;
+  cinfo->raw_data_out = TRUE;
+  jpeg_start_decompress(cinfo);
+  const int lines = cinfo->max_v_samp_factor * DCTSIZE;  // luma rows a call
+  int band[3];  // rows of each plane an iMCU row
+  for (int ci = 0; ci < 3; ++ci) {
+    const jpeg_component_info& k = cinfo->comp_info[ci];
+    const size_t stride = static_cast<size_t>(k.width_in_blocks) * DCTSIZE;
+    band[ci] = k.v_samp_factor * DCTSIZE;
+    r.plane[ci].resize(stride * 2 * band[ci] + kYccSlack);  // the vector windows read past a row
+    r.plane_rows[ci].resize(2 * band[ci]);
+    for (int i = 0; i < 2 * band[ci]; ++i) r.plane_rows[ci][i] = r.plane[ci].data() + i * stride;
+  }
+  auto row = [&](int ci, int i) { return r.plane_rows[ci][i % (2 * band[ci])]; };
+  const int in_h = static_cast<int>(cinfo->output_height);
+  const int chroma_h = static_cast<int>(cinfo->comp_info[1].downsampled_height);
+  const int vfactor = layout == ChromaLayout::h2v2 ? 2 : 1;
+  r.sy = nearest_sources(in_h, out_h);
+  const size_t out_stride = static_cast<size_t>(out_w) * 3;
+  int y_out = 0;
+  while (cinfo->output_scanline < cinfo->output_height) {
+    const int y0 = static_cast<int>(cinfo->output_scanline);
+    JSAMPARRAY bands[3];
+    for (int ci = 0; ci < 3; ++ci) {
+      bands[ci] = r.plane_rows[ci].data() + y0 / lines % 2 * band[ci];
+    }
+    const int got = static_cast<int>(jpeg_read_raw_data(cinfo, bands, static_cast<JDIMENSION>(lines)));
+    if (got <= 0) {
+      jpeg_abort_decompress(cinfo);
+      return false;
+    }
+    const int luma_done = std::min(y0 + got, in_h);
+    const int chroma_done = (y0 + got) / vfactor;  // rows of each chroma plane decoded
+    for (; y_out < out_h; ++y_out) {
+      const int sy = r.sy[y_out];
+      const int near = sy / vfactor;
+      // jdsample.c h2v2: an even row leans on the chroma row above, an odd one on the row below.
+      const int far = vfactor == 1 ? near
+                      : (sy & 1)   ? std::min(near + 1, chroma_h - 1)
+                                   : std::max(near - 1, 0);
+      if (sy >= luma_done || std::max(near, far) >= chroma_done) break;
+      const YccRows rows{row(0, sy), row(1, near), row(1, far), row(2, near), row(2, far)};
+      ycc_nearest_row(rows, r.columns, out_w, out + y_out * out_stride);
+    }
+  }
+  jpeg_finish_decompress(cinfo);  // reads to EOI: a file cut after the last row still warns
+  return y_out == out_h;
+}
 
 // Only plain values live in this frame: longjmp skips destructors.
 bool read_nearest(ThreadJpegReader& r, const uint8_t* bytes, size_t size, const DecodeOptions& opts,
@@ -197,6 +275,13 @@ bool read_nearest(ThreadJpegReader& r, const uint8_t* bytes, size_t size, const 
   cinfo->do_fancy_upsampling = TRUE;
   cinfo->scale_num = static_cast<unsigned>(scale.num);
   cinfo->scale_denom = static_cast<unsigned>(scale.denom);
+  cinfo->raw_data_out = FALSE;
+  ChromaLayout layout{};
+  if (scale.num == scale.denom && ycc_vector_rows() && raw_layout(*cinfo, layout)) {
+    r.sx = nearest_sources(static_cast<int>(cinfo->image_width), out_w);
+    ycc_columns(layout, r.sx, static_cast<int>(cinfo->comp_info[1].downsampled_width), true, r.columns);
+    if (r.columns.blocks > 0) return read_raw_nearest(r, layout, out_w, out_h, out);
+  }
   jpeg_start_decompress(cinfo);
   const int in_w = static_cast<int>(cinfo->output_width);
   const int in_h = static_cast<int>(cinfo->output_height);

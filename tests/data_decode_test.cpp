@@ -19,6 +19,7 @@
 #include "data/encode_jpeg.h"
 #include "data/resize.h"
 #include "core/random.h"
+#include "kernels/cpu/cpu_features.h"
 #include "tests/support/test_support.h"
 
 namespace catdog {
@@ -297,16 +298,36 @@ std::vector<uint8_t> noisy_jpeg(int w, int h, int subsampling, bool progressive 
   return bytes;
 }
 
-TEST(DecodeNearest, EqualsDecodeThenResizeForEverySubsamplingAndSize) {
+// Every size in each way decode_nearest_into can take: 4:2:0 and 4:2:2 through the raw planes
+// and data/ycc_nearest.h (32-column vector blocks where the CPU has AVX-512 VBMI, then the plain
+// loop for the columns after the last block; 250 = 7 blocks + 26), and the rest through
+// libjpeg's rows. Odd sizes put chroma edges and the last half-filled chroma row in play; 1023
+// -> 100 is too wide for the vector blocks' windows.
+void expect_every_size_equals_two_steps() {
   const int sizes[][4] = {{500, 375, 224, 224}, {375, 500, 224, 224}, {1023, 768, 224, 224},
                           {768, 1023, 224, 224}, {224, 224, 224, 224}, {7, 5, 13, 11},
-                          {1, 1, 3, 2},          {33, 250, 224, 224},  {259, 17, 30, 20}};
+                          {1, 1, 3, 2},          {33, 250, 224, 224},  {259, 17, 30, 20},
+                          {501, 377, 250, 201},  {64, 63, 64, 63},     {1023, 9, 100, 7},
+                          {97, 3, 40, 5}};
   for (int sampling : {TJSAMP_444, TJSAMP_422, TJSAMP_420, TJSAMP_440, TJSAMP_GRAY}) {
     for (const auto& s : sizes) {
       expect_nearest_equals_two_steps(noisy_jpeg(s[0], s[1], sampling), s[2], s[3],
                                       "sampling " + std::to_string(sampling));
     }
   }
+}
+
+TEST(DecodeNearest, EqualsDecodeThenResizeForEverySubsamplingAndSize) {
+  expect_every_size_equals_two_steps();
+}
+
+TEST(DecodeNearest, EqualsDecodeThenResizeWithoutAvx512Vbmi) {
+  cpu::CpuFeatures f = cpu::cpu_features();
+  if (!f.avx512_vbmi) GTEST_SKIP() << "this CPU has no AVX-512 VBMI: the test above ran without it";
+  f.avx512_vbmi = false;
+  cpu::set_cpu_features_for_test(&f);
+  expect_every_size_equals_two_steps();
+  cpu::set_cpu_features_for_test(nullptr);
 }
 
 TEST(DecodeNearest, LeavesProgressiveCmykAndDctScalingAsDecodeHasThem) {
