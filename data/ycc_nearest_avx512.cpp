@@ -1,12 +1,11 @@
-// The vector form of data/ycc_nearest.h's step 2, 32 output columns at a time, compiled with
+// The vector form of data/ycc_nearest.h, 32 output columns at a time, compiled with
 // AVX-512 F + BW + VBMI (the top CMakeLists.txt); called only where ycc_vector_rows() says so.
 //
 // A block's 32 luma bytes come from one 128-byte window of the luma row through one two-table
 // byte permute (vpermi2b), and its chroma samples at `at` and `side` from one 128-byte window of
 // each chroma row the same way: the columns a nearest resize picks are gathered without a
-// gather instruction. The
-// colour conversion is jdcolor.c's table arithmetic done with 32-bit multiplies, and a last byte
-// permute interleaves R, G and B.
+// gather instruction. The colour conversion is jdcolor.c's table arithmetic in 16-bit lanes,
+// and a last byte permute interleaves R, G and B.
 // GCC 12 warns that the intrinsics' own _mm256_undefined_si256() "may be used uninitialized".
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -16,27 +15,43 @@
 namespace catdog::detail {
 namespace {
 
-// Output byte o of a block's 96 comes from pixel o / 3 of channel o % 3, with R at [0, 32), G at
-// [32, 64) and B at [64, 96) of the permute's two tables.
+// Output byte o of a block's 96 comes from pixel p = o / 3 of channel o % 3. The permute's
+// tables are packus(R, G) and packus(B, B), which pack each 128-bit lane on its own: lane l holds
+// R of pixels 8l..8l+7 then G of the same pixels, and B in the second table.
 struct InterleaveIndex {
   alignas(64) uint8_t bytes[128] = {};
   InterleaveIndex() {
-    for (int o = 0; o < 3 * kYccBlock; ++o) bytes[o] = static_cast<uint8_t>(o % 3 * kYccBlock + o / 3);
+    for (int o = 0; o < 3 * kYccBlock; ++o) {
+      const int p = o / 3, lane = 16 * (p / 8), i = p % 8;
+      const int at[3] = {lane + i, lane + 8 + i, 64 + lane + i};
+      bytes[o] = static_cast<uint8_t>(at[o % 3]);
+    }
   }
 };
 
-// 16 pixels: luma and the two chroma values (Cb, Cr less 128) as int32 -> R, G, B bytes.
-inline void rgb16(__m512i y, __m512i xb, __m512i xr, __m128i& r, __m128i& g, __m128i& b) {
-  const __m512i half = _mm512_set1_epi32(kYccHalf), zero = _mm512_setzero_si512();
-  auto mul = [](__m512i v, int32_t k) { return _mm512_mullo_epi32(v, _mm512_set1_epi32(k)); };
-  const __m512i rv = _mm512_add_epi32(y, _mm512_srai_epi32(_mm512_add_epi32(mul(xr, kYccCrR), half), 16));
-  const __m512i gv = _mm512_add_epi32(
-      y, _mm512_srai_epi32(_mm512_sub_epi32(_mm512_sub_epi32(half, mul(xb, kYccCbG)), mul(xr, kYccCrG)), 16));
-  const __m512i bv = _mm512_add_epi32(y, _mm512_srai_epi32(_mm512_add_epi32(mul(xb, kYccCbB), half), 16));
-  // Negative values to 0 first: the narrowing saturates as unsigned, so only the top is clamped.
-  r = _mm512_cvtusepi32_epi8(_mm512_max_epi32(rv, zero));
-  g = _mm512_cvtusepi32_epi8(_mm512_max_epi32(gv, zero));
-  b = _mm512_cvtusepi32_epi8(_mm512_max_epi32(bv, zero));
+// (x k + 32768) >> 16 in 16-bit lanes, exactly: the high half of x k, plus one where the low half
+// is at least 32768.
+inline __m512i mul_round(__m512i x, int16_t k) {
+  const __m512i kk = _mm512_set1_epi16(k);
+  return _mm512_add_epi16(_mm512_mulhi_epi16(x, kk), _mm512_srli_epi16(_mm512_mullo_epi16(x, kk), 15));
+}
+
+// jdcolor.c's arithmetic in 16-bit lanes, for 32 pixels of luma y and chroma xb = Cb - 128,
+// xr = Cr - 128. The constants over 32767 are split into whole multiples of 65536, which come
+// out of the shift exactly: 91881 = 65536 + 26345, 116130 = 2 x 65536 - 14942, and for green
+// -46802 = -65536 + 18734, whose sum with -22554 xb must be rounded once, in 32 bits (vpmaddwd).
+inline void ycc_to_rgb(__m512i y, __m512i xb, __m512i xr, __m512i& r, __m512i& g, __m512i& b) {
+  r = _mm512_add_epi16(y, _mm512_add_epi16(xr, mul_round(xr, static_cast<int16_t>(kYccCrR - 65536))));
+  b = _mm512_add_epi16(y, _mm512_add_epi16(_mm512_add_epi16(xb, xb), mul_round(xb, static_cast<int16_t>(kYccCbB - 131072))));
+  const __m512i weights =
+      _mm512_set1_epi32(static_cast<int32_t>((static_cast<uint32_t>(65536 - kYccCrG) << 16) |
+                                             static_cast<uint16_t>(-kYccCbG)));
+  auto green = [&](__m512i pairs) {
+    return _mm512_srai_epi32(_mm512_add_epi32(_mm512_madd_epi16(pairs, weights), _mm512_set1_epi32(kYccHalf)), 16);
+  };
+  const __m512i sum = _mm512_packs_epi32(green(_mm512_unpacklo_epi16(xb, xr)),
+                                         green(_mm512_unpackhi_epi16(xb, xr)));
+  g = _mm512_add_epi16(y, _mm512_sub_epi16(sum, xr));
 }
 
 }  // namespace
@@ -69,16 +84,10 @@ void ycc_blocks_avx512(const YccRows& rows, const YccColumns& columns, uint8_t* 
       return _mm512_sub_epi16(_mm512_srli_epi16(v, 4), center);
     };
     const __m512i cb = chroma(rows.cb_near, rows.cb_far), cr = chroma(rows.cr_near, rows.cr_far);
-    __m128i r[2], g[2], bl[2];
-    for (int h = 0; h < 2; ++h) {
-      auto widen = [h](__m512i v) {
-        return _mm512_cvtepi16_epi32(h ? _mm512_extracti64x4_epi64(v, 1) : _mm512_castsi512_si256(v));
-      };
-      rgb16(widen(luma), widen(cb), widen(cr), r[h], g[h], bl[h]);
-    }
-    const __m512i rg = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(r[1], r[0])),
-                                          _mm256_set_m128i(g[1], g[0]), 1);
-    const __m512i bb = _mm512_castsi256_si512(_mm256_set_m128i(bl[1], bl[0]));
+    __m512i r, g, bl;
+    ycc_to_rgb(luma, cb, cr, r, g, bl);
+    const __m512i rg = _mm512_packus_epi16(r, g);  // the clamp to 0..255
+    const __m512i bb = _mm512_packus_epi16(bl, bl);
     uint8_t* out = dst + 3 * kYccBlock * b;
     _mm512_storeu_si512(out, _mm512_permutex2var_epi8(rg, out_lo, bb));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 64),
