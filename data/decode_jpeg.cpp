@@ -240,13 +240,18 @@ bool read_raw_nearest(ThreadJpegReader& r, ChromaLayout layout, int out_w, int o
   return y_out == out_h;
 }
 
+// What read_nearest did: `out` written; the file left to decode_jpeg; or stopped before
+// reading pixels, because only the raw path is known to take nothing TurboJPEG's header check
+// refuses (decode_jpeg_nearest).
+enum class Nearest : uint8_t { decoded, refused, check_header };
+
 // Only plain values live in this frame: longjmp skips destructors.
-bool read_nearest(ThreadJpegReader& r, const uint8_t* bytes, size_t size, const DecodeOptions& opts,
-                  int out_w, int out_h, uint8_t* out) {
+Nearest read_nearest(ThreadJpegReader& r, const uint8_t* bytes, size_t size, const DecodeOptions& opts,
+                     int out_w, int out_h, bool header_checked, uint8_t* out) {
   j_decompress_ptr cinfo = &r.cinfo;
   if (setjmp(r.errors.jump)) {
     if (r.made) jpeg_abort_decompress(cinfo);
-    return false;
+    return Nearest::refused;
   }
   if (!r.made) {
     cinfo->err = jpeg_std_error(&r.errors.mgr);
@@ -264,7 +269,7 @@ bool read_nearest(ThreadJpegReader& r, const uint8_t* bytes, size_t size, const 
   if (cinfo->progressive_mode || cinfo->jpeg_color_space == JCS_CMYK ||
       cinfo->jpeg_color_space == JCS_YCCK || pixels <= 0 || pixels > opts.max_pixels) {
     jpeg_abort_decompress(cinfo);
-    return false;
+    return Nearest::refused;
   }
   // What tjDecompress2 sets with flags 0 and TJPF_RGB: the accurate integer IDCT, fancy
   // upsampling, and the scale pick_scaling chose.
@@ -280,7 +285,13 @@ bool read_nearest(ThreadJpegReader& r, const uint8_t* bytes, size_t size, const 
   if (scale.num == scale.denom && ycc_vector_rows() && raw_layout(*cinfo, layout)) {
     r.sx = nearest_sources(static_cast<int>(cinfo->image_width), out_w);
     ycc_columns(layout, r.sx, static_cast<int>(cinfo->comp_info[1].downsampled_width), true, r.columns);
-    if (r.columns.blocks > 0) return read_raw_nearest(r, layout, out_w, out_h, out);
+    if (r.columns.blocks > 0) {
+      return read_raw_nearest(r, layout, out_w, out_h, out) ? Nearest::decoded : Nearest::refused;
+    }
+  }
+  if (!header_checked) {
+    jpeg_abort_decompress(cinfo);
+    return Nearest::check_header;
   }
   jpeg_start_decompress(cinfo);
   const int in_w = static_cast<int>(cinfo->output_width);
@@ -300,7 +311,7 @@ bool read_nearest(ThreadJpegReader& r, const uint8_t* bytes, size_t size, const 
     }
   }
   jpeg_finish_decompress(cinfo);  // reads to EOI: a file cut after the last row still warns
-  return true;
+  return Nearest::decoded;
 }
 
 }  // namespace
@@ -309,14 +320,18 @@ bool decode_jpeg_nearest(const uint8_t* bytes, size_t size, const DecodeOptions&
                          int out_h, uint8_t* out) {
   // What TurboJPEG's header check refuses (e.g. sampling factors it cannot name, which libjpeg
   // itself decodes) goes to decode_jpeg, so that both paths refuse the same files with the same
-  // message (found by fuzz_decode). Only the header is parsed here.
+  // message (found by fuzz_decode). The raw path takes only 4:2:0 and 4:2:2 YCbCr, which
+  // TurboJPEG names, so the check (a second parse of the header) is made only for the others.
+  const Nearest first = read_nearest(thread_jpeg_reader, bytes, size, opts, out_w, out_h, false, out);
+  if (first != Nearest::check_header) return first == Nearest::decoded;
   int width = 0, height = 0, subsampling = 0, colorspace = 0;
   if (tjDecompressHeader3(thread_decompressor.get(), bytes, static_cast<unsigned long>(size),
                           &width, &height, &subsampling, &colorspace) != 0) {
     thread_decompressor.reset();  // a failed call leaves the handle unusable for the next one
     return false;
   }
-  return read_nearest(thread_jpeg_reader, bytes, size, opts, out_w, out_h, out);
+  return read_nearest(thread_jpeg_reader, bytes, size, opts, out_w, out_h, true, out) ==
+         Nearest::decoded;
 }
 
 void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name,
