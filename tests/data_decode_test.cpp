@@ -390,6 +390,9 @@ TEST(DecodeNearest, RefusesASamplingThatTurboJpegCannotName) {
   const std::string reason = decode_failure(bytes);
   EXPECT_NE(reason.find("Could not determine subsampling"), std::string::npos) << reason;
   EXPECT_EQ(nearest_failure(bytes), reason);
+  // TurboJPEG's handle is made anew after the failed check: the next file that needs the check
+  // (4:4:4 is not the raw path's) decodes.
+  expect_nearest_equals_two_steps(noisy_jpeg(500, 375, TJSAMP_444), 224, 224, "after the refusal");
 }
 
 TEST(DecodeNearest, SharedPhotosEqualDecodeThenResize) {
