@@ -327,7 +327,9 @@ bool decode_jpeg_nearest(const uint8_t* bytes, size_t size, const DecodeOptions&
   int width = 0, height = 0, subsampling = 0, colorspace = 0;
   if (tjDecompressHeader3(thread_decompressor.get(), bytes, static_cast<unsigned long>(size),
                           &width, &height, &subsampling, &colorspace) != 0) {
-    thread_decompressor.reset();  // a failed call leaves the handle unusable for the next one
+    // A failed call can leave TurboJPEG 2.1's handle mid-read. The files that get here have a
+    // header libjpeg has just parsed, so only the checks after the parse fail; renewed anyway.
+    thread_decompressor.reset();
     return false;
   }
   return read_nearest(thread_jpeg_reader, bytes, size, opts, out_w, out_h, true, out) ==
