@@ -59,7 +59,9 @@ void decode_image_memory_into(const uint8_t* bytes, size_t size, const std::stri
 // (out_h, out_w, 3), caller-owned: exactly decode_image_memory_into + resize_rgb(nearest), the
 // same pixels and the same errors. A baseline JPEG is resized row by row as it is decoded, so
 // its full-size image is never written (a quarter of a megabyte less to write and read back an
-// image); the other files go through `scratch`.
+// image), and a 4:2:0 or 4:2:2 one, on a CPU with AVX-512 VBMI, has its chroma upsampled and
+// its colours converted only at the pixels kept (data/ycc_nearest.h); the other files go
+// through `scratch`.
 void decode_nearest_into(const uint8_t* bytes, size_t size, const std::string& name,
                          const DecodeOptions& opts, int out_w, int out_h, Image& scratch,
                          uint8_t* out);
