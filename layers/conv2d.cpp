@@ -94,7 +94,8 @@ void Conv2D::forward_cpu(const Tensor& x, Tensor& y, ExecContext& ctx) {
   const float* bias = config_.use_bias ? bias_.value.f32() : nullptr;
   const WindowGeometry g = geometry_of(config_, x.shape());
   // --precision bf16 on the CPU is for a frozen layer (a trainable one keeps float32, as on the
-  // GPU): the direct bf16 kernel, or Winograd F(2x2) in bf16 where fp32 would run Winograd.
+  // GPU): the direct bf16 kernel, or Winograd F(4x4) in bf16 where fp32 would run Winograd on a
+  // wide layer (layers/cpu_conv_choice.cpp: bf16_conv_algo).
   const bool bf16 = !trainable() && ctx.precision == Precision::bf16;
   CATDOG_CHECK(!bf16 || cpu::direct_math_supported(cpu::DirectMath::bf16_avx512), "Conv2D layer ",
                name_, ": --precision bf16 on the CPU needs AVX512_BF16, which this CPU lacks");

@@ -328,21 +328,22 @@ TEST(CpuConvChoice, TheRuleFollowsTheMeasuredTable) {
   cpu::set_cpu_features_for_test(nullptr);
 }
 
-// Under bf16: F(2x2) in bf16 from block3_conv1 on, the direct bf16 kernel before it and for
-// every other answer; a forced F(4x4) runs F(2x2).
+// Under bf16: F(4x4) in bf16 from block3_conv1 on (C F / (C + F) over 64), whichever Winograd
+// fp32 would run; the direct bf16 kernel before it and for every other answer.
 TEST(CpuConvChoice, TheBf16RuleKeepsWinogradForWideLayersOnly) {
   auto g = [](int64_t side, int64_t c, int64_t f) {
     return make_window_geometry(1, side, side, c, 3, 3, 1, 1, true, f);
   };
   EXPECT_EQ(bf16_conv_algo(g(112, 128, 128), ConvAlgo::winograd4), ConvAlgo::direct);
-  EXPECT_EQ(bf16_conv_algo(g(56, 128, 256), ConvAlgo::winograd4), ConvAlgo::winograd2);
-  EXPECT_EQ(bf16_conv_algo(g(14, 512, 512), ConvAlgo::winograd2), ConvAlgo::winograd2);
+  EXPECT_EQ(bf16_conv_algo(g(56, 128, 256), ConvAlgo::winograd4), ConvAlgo::winograd4);
+  EXPECT_EQ(bf16_conv_algo(g(14, 512, 512), ConvAlgo::winograd2), ConvAlgo::winograd4);
+  EXPECT_EQ(bf16_conv_algo(g(56, 128, 128), ConvAlgo::winograd4), ConvAlgo::direct);  // 64 exactly
   EXPECT_EQ(bf16_conv_algo(g(56, 256, 256), ConvAlgo::direct), ConvAlgo::direct);
   EXPECT_EQ(bf16_conv_algo(g(56, 256, 256), ConvAlgo::im2col), ConvAlgo::direct);
 }
 
-// A frozen wide layer under auto runs Winograd; under bf16 it runs F(2x2) with bf16 products,
-// and going back to fp32 transforms the kernel again for fp32 products.
+// A frozen wide layer under auto runs Winograd; under bf16 it runs F(4x4) with bf16 products,
+// and a forced F(2x2) in fp32 transforms the kernel again for fp32 products.
 TEST(CpuConvChoice, AFrozenWideLayerRunsWinogradInEitherPrecision) {
   const Case k{2, 24, 24, 128, 256, true, true, true};  // 36 tiles of 4x4 an image
   const Problem p = problem(k, 131);
@@ -354,9 +355,9 @@ TEST(CpuConvChoice, AFrozenWideLayerRunsWinogradInEitherPrecision) {
     GTEST_SKIP() << "this CPU has no AVX512_BF16";
   }
   EXPECT_EQ(layer.forward(p.x, ConvAlgo::auto_pick, Precision::bf16),
-            winograd(k, p, 2, 0, cpu::WinogradGemm::direct_bf16));
+            winograd(k, p, 4, 0, cpu::WinogradGemm::direct_bf16));
   EXPECT_EQ(layer.forward(p.x, ConvAlgo::winograd2), winograd(k, p, 2, 0));
-  EXPECT_EQ(layer.conv.cpu_plan().filter_transforms(), 3) << "fp32, bf16, fp32 again for F(2x2)";
+  EXPECT_EQ(layer.conv.cpu_plan().filter_transforms(), 3) << "F(4x4) in fp32, in bf16, then F(2x2) in fp32";
 }
 
 // What lets a job split over ranks or batches compute what one process does: under auto, an
