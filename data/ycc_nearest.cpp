@@ -1,8 +1,7 @@
 #include "data/ycc_nearest.h"
 
 #include <algorithm>
-
-#include "kernels/cpu/cpu_features.h"
+#include <atomic>
 
 namespace catdog::detail {
 namespace {
@@ -70,7 +69,25 @@ void ycc_columns(ChromaLayout layout, const std::vector<int>& sx, int chroma_wid
   out.blocks = blocks;
 }
 
-bool ycc_vector_rows() { return cpu::cpu_features().avx512_vbmi; }
+namespace {
+bool detect_vector_rows() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vbmi");
+#else
+  return false;
+#endif
+}
+std::atomic<bool> g_vector_rows_off{false};
+}  // namespace
+
+bool ycc_vector_rows() {
+  static const bool detected = detect_vector_rows();
+  return detected && !g_vector_rows_off.load();
+}
+
+void set_ycc_vector_rows_off_for_test(bool off) { g_vector_rows_off.store(off); }
 
 void ycc_nearest_row(const YccRows& rows, const YccColumns& columns, int out_w, uint8_t* dst) {
   int x = 0;

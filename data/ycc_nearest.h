@@ -60,8 +60,12 @@ constexpr int kYccSlack = 128;
 // at most about 4 times as wide as the output).
 void ycc_columns(ChromaLayout layout, const std::vector<int>& sx, int chroma_width,
                  bool vector_blocks, YccColumns& out);
-// Whether this CPU runs the vector form (AVX-512 F + BW + VBMI).
+// Whether this CPU runs the vector form (AVX-512 F + BW + VBMI). data/ sits beside the kernels,
+// not on them (scripts/check-layers.py), so it asks the CPU itself rather than
+// kernels/cpu/cpu_features.h.
 bool ycc_vector_rows();
+// Tests only: true makes ycc_vector_rows() false, so the decoder takes libjpeg's rows.
+void set_ycc_vector_rows_off_for_test(bool off);
 
 // One output row of out_w RGB pixels from luma row y and the chroma rows. With
 // columns.blocks > 0, every row must be readable kYccSlack bytes past its end.

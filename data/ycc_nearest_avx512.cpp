@@ -41,13 +41,17 @@ inline __m512i mul_round(__m512i x, int16_t k) {
 // out of the shift exactly: 91881 = 65536 + 26345, 116130 = 2 x 65536 - 14942, and for green
 // -46802 = -65536 + 18734, whose sum with -22554 xb must be rounded once, in 32 bits (vpmaddwd).
 inline void ycc_to_rgb(__m512i y, __m512i xb, __m512i xr, __m512i& r, __m512i& g, __m512i& b) {
-  r = _mm512_add_epi16(y, _mm512_add_epi16(xr, mul_round(xr, static_cast<int16_t>(kYccCrR - 65536))));
-  b = _mm512_add_epi16(y, _mm512_add_epi16(_mm512_add_epi16(xb, xb), mul_round(xb, static_cast<int16_t>(kYccCbB - 131072))));
+  const auto cr_r = static_cast<int16_t>(kYccCrR - 65536);
+  const auto cb_b = static_cast<int16_t>(kYccCbB - 131072);
+  r = _mm512_add_epi16(y, _mm512_add_epi16(xr, mul_round(xr, cr_r)));
+  b = _mm512_add_epi16(y, _mm512_add_epi16(_mm512_add_epi16(xb, xb), mul_round(xb, cb_b)));
   const __m512i weights =
       _mm512_set1_epi32(static_cast<int32_t>((static_cast<uint32_t>(65536 - kYccCrG) << 16) |
                                              static_cast<uint16_t>(-kYccCbG)));
   auto green = [&](__m512i pairs) {
-    return _mm512_srai_epi32(_mm512_add_epi32(_mm512_madd_epi16(pairs, weights), _mm512_set1_epi32(kYccHalf)), 16);
+    const __m512i total =
+        _mm512_add_epi32(_mm512_madd_epi16(pairs, weights), _mm512_set1_epi32(kYccHalf));
+    return _mm512_srai_epi32(total, 16);
   };
   const __m512i sum = _mm512_packs_epi32(green(_mm512_unpacklo_epi16(xb, xr)),
                                          green(_mm512_unpackhi_epi16(xb, xr)));

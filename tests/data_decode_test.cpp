@@ -19,7 +19,7 @@
 #include "data/encode_jpeg.h"
 #include "data/resize.h"
 #include "core/random.h"
-#include "kernels/cpu/cpu_features.h"
+#include "data/ycc_nearest.h"
 #include "tests/support/test_support.h"
 
 namespace catdog {
@@ -322,12 +322,12 @@ TEST(DecodeNearest, EqualsDecodeThenResizeForEverySubsamplingAndSize) {
 }
 
 TEST(DecodeNearest, EqualsDecodeThenResizeWithoutAvx512Vbmi) {
-  cpu::CpuFeatures f = cpu::cpu_features();
-  if (!f.avx512_vbmi) GTEST_SKIP() << "this CPU has no AVX-512 VBMI: the test above ran without it";
-  f.avx512_vbmi = false;
-  cpu::set_cpu_features_for_test(&f);
+  if (!detail::ycc_vector_rows()) {
+    GTEST_SKIP() << "this CPU has no AVX-512 VBMI: the test above ran without it";
+  }
+  detail::set_ycc_vector_rows_off_for_test(true);
   expect_every_size_equals_two_steps();
-  cpu::set_cpu_features_for_test(nullptr);
+  detail::set_ycc_vector_rows_off_for_test(false);
 }
 
 TEST(DecodeNearest, LeavesProgressiveCmykAndDctScalingAsDecodeHasThem) {

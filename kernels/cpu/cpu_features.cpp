@@ -14,7 +14,6 @@ CpuFeatures detect() {
   f.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && f.avx2_fma;
   f.avx512_bf16 = f.avx512 && __builtin_cpu_supports("avx512bf16");
-  f.avx512_vbmi = f.avx512 && __builtin_cpu_supports("avx512vbmi");
 #endif
   return f;
 }
@@ -31,7 +30,6 @@ CpuFeatures cpu_features() {
   f.avx2_fma = detected.avx2_fma && o->avx2_fma;
   f.avx512 = detected.avx512 && o->avx512;
   f.avx512_bf16 = detected.avx512_bf16 && o->avx512_bf16;
-  f.avx512_vbmi = detected.avx512_vbmi && o->avx512_vbmi;
   return f;
 }
 

@@ -15,7 +15,6 @@ struct CpuFeatures {
   bool avx2_fma = false;     // AVX2 + FMA3: 8 floats a register, 16 registers
   bool avx512 = false;       // AVX-512 F + BW + VL: 16 floats a register, 32 registers
   bool avx512_bf16 = false;  // AVX512_BF16: vdpbf16ps, vcvtne2ps2bf16
-  bool avx512_vbmi = false;  // AVX512_VBMI: byte permutes across a register (vpermb, vpermi2b)
 };
 
 // This CPU's features, less what a test override removed.
