@@ -395,6 +395,74 @@ TEST(DecodeNearest, RefusesASamplingThatTurboJpegCannotName) {
   expect_nearest_equals_two_steps(noisy_jpeg(500, 375, TJSAMP_444), 224, 224, "after the refusal");
 }
 
+// `jpeg` with its first quantization table, table 0, sent as table 2 instead: the components
+// that use table 0 then name a table the file never defines.
+std::vector<uint8_t> without_quantization_table_0(std::vector<uint8_t> jpeg) {
+  const size_t dqt = find_marker(jpeg, 0xDB);
+  EXPECT_EQ(jpeg.at(dqt + 4), 0x00) << "the first DQT segment defines table 0, 8-bit";
+  jpeg.at(dqt + 4) = 0x02;
+  return jpeg;
+}
+
+// `jpeg` without its DHT segments: libjpeg-turbo then decodes with the standard Huffman tables
+// (as Motion-JPEG frames need), which are the ones tjCompress2 codes a baseline file with.
+std::vector<uint8_t> without_huffman_tables(const std::vector<uint8_t>& jpeg) {
+  std::vector<uint8_t> out(jpeg.begin(), jpeg.begin() + 2);
+  size_t i = 2;
+  while (i + 4 <= jpeg.size() && jpeg[i + 1] != 0xDA) {
+    const size_t end = i + 2 + ((static_cast<size_t>(jpeg[i + 2]) << 8) | jpeg[i + 3]);
+    if (jpeg[i + 1] != 0xC4) out.insert(out.end(), jpeg.begin() + i, jpeg.begin() + end);
+    i = end;
+  }
+  out.insert(out.end(), jpeg.begin() + i, jpeg.end());
+  EXPECT_LT(out.size(), jpeg.size()) << "no DHT segment was found";
+  return out;
+}
+
+// What decode_nearest_into makes of `bytes` at 224x224 (a failure is the test's).
+std::vector<uint8_t> nearest_pixels(const std::vector<uint8_t>& bytes) {
+  std::vector<uint8_t> out(224 * 224 * 3);
+  Image scratch;
+  decode_nearest_into(bytes.data(), bytes.size(), "test.jpg", {}, 224, 224, scratch, out.data());
+  return out;
+}
+
+// fuzz_decode's finding: libjpeg keeps the tables a file defines in its decompressor for the next
+// file, so a file lacking one was decoded with the previous photo's, by both functions, and what
+// a thread had decoded before decided whether a file was refused, and its pixels.
+TEST(DecodeNearest, EveryFileIsDecodedWithItsOwnTablesOnly) {
+  for (int sampling : {TJSAMP_420, TJSAMP_444}) {  // the raw planes, and libjpeg's rows
+    SCOPED_TRACE("sampling " + std::to_string(sampling));
+    const std::vector<uint8_t> photo = noisy_jpeg(64, 48, sampling);
+    const std::vector<uint8_t> no_table_0 = without_quantization_table_0(photo);
+    EXPECT_NE(decode_failure(no_table_0).find("Quantization table 0x00 was not defined"),
+              std::string::npos)
+        << decode_failure(no_table_0);
+    // Right after the photo, whose tables define table 0, by the same function or the other.
+    for (int first = 0; first < 2; ++first) {
+      for (int then = 0; then < 2; ++then) {
+        EXPECT_EQ(first == 0 ? decode_failure(photo) : nearest_failure(photo), "");
+        const std::string reason =
+            then == 0 ? decode_failure(no_table_0) : nearest_failure(no_table_0);
+        EXPECT_NE(reason.find("Quantization table 0x00 was not defined"), std::string::npos)
+            << "decoded by " << (first == 0 ? "decode" : "decode_nearest") << ", then by "
+            << (then == 0 ? "decode: " : "decode_nearest: ") << reason;
+      }
+    }
+    // Without Huffman tables: the standard ones, also right after a progressive photo, whose
+    // tables (optimised, per scan) are others.
+    const std::vector<uint8_t> no_huffman = without_huffman_tables(photo);
+    const Image expected = decode_image_memory(photo.data(), photo.size(), "photo.jpg");
+    const std::vector<uint8_t> expected_nearest = nearest_pixels(photo);
+    const std::vector<uint8_t> progressive = noisy_jpeg(64, 48, sampling, true);
+    decode_image_memory(progressive.data(), progressive.size(), "progressive.jpg");
+    const Image decoded = decode_image_memory(no_huffman.data(), no_huffman.size(), "test.jpg");
+    EXPECT_EQ(max_abs_diff(decoded.rgb, expected.rgb), 0);
+    nearest_pixels(progressive);
+    EXPECT_EQ(max_abs_diff(nearest_pixels(no_huffman), expected_nearest), 0);
+  }
+}
+
 TEST(DecodeNearest, SharedPhotosEqualDecodeThenResize) {
   CATDOG_REQUIRE_SHARED(photos, "data/catsdogs");
   CATDOG_REQUIRE_SHARED(odd, "data/oddities");
